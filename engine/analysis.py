@@ -1,0 +1,130 @@
+"""Static checks of a policy's bands: overlaps, gaps and bands that can never match.
+
+Bands are decided by conditions over a handful of facts compared with constants. For
+such conditions, the truth of every atom only changes at the constants, so trying each
+constant, its neighbours and one value beyond the extremes for every fact explores every
+region of the input space (exact for single-fact comparisons; a strong sample where
+arithmetic mixes facts). When the grid is too large, a fixed-seed sample of it is used.
+Each finding carries an example subject, so the officer sees *who* falls in two bands.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import random
+from decimal import Decimal
+
+from .errors import PolicyError
+from .expr import nodes as n
+from .model import Policy
+
+MAX_GRID = 20_000
+_EPS = Decimal("0.000001")
+
+
+def _constants(policy: Policy) -> dict[str, set]:
+    found: dict[str, set] = {}
+    for rule in policy.rules():
+        for node in n.walk(rule.condition.node):
+            if isinstance(node, n.Compare):
+                for a, b in ((node.left, node.right), (node.right, node.left)):
+                    if isinstance(a, n.Name) and isinstance(b, n.Literal):
+                        found.setdefault(a.name, set()).add(b.value)
+            if isinstance(node, n.In):
+                if isinstance(node.item, n.Literal) and isinstance(node.container, n.Name):
+                    found.setdefault(node.container.name, set()).add(("item", node.item.value))
+    return found
+
+
+def _candidates(policy: Policy, name: str, constants: set) -> list:
+    fact = policy.dictionary.facts[name]
+    typ = fact.type
+    out: list = []
+    if typ.kind == "enum":
+        out = list(typ.values)
+    elif typ.kind == "bool":
+        out = [True, False]
+    elif typ.kind in ("int", "decimal"):
+        step = 1 if typ.kind == "int" else _EPS
+        points = {c for c in constants if isinstance(c, (int, Decimal)) and not isinstance(c, bool)} or {0}
+        for c in sorted(points):
+            out += [c - step, c, c + step]
+        if fact.minimum is not None:
+            out = [v for v in out if v >= fact.minimum] + [fact.minimum]
+        if fact.maximum is not None:
+            out = [v for v in out if v <= fact.maximum] + [fact.maximum]
+        if typ.kind == "int":
+            out = [int(v) for v in out if v == int(v)]
+    elif typ.kind == "date":
+        days = {c for c in constants if isinstance(c, dt.date)} or {dt.date(2000, 1, 1)}
+        for d in sorted(days):
+            out += [d - dt.timedelta(days=1), d, d + dt.timedelta(days=1)]
+    elif typ.kind == "list":
+        items = sorted({c[1] for c in constants if isinstance(c, tuple)})
+        out = [()] + [(i,) for i in items] + ([tuple(items)] if len(items) > 1 else [])
+    if fact.nullable:
+        out.append(None)
+    return sorted(set(out), key=lambda v: (v is None, str(type(v)), v if v is not None else 0))
+
+
+def _grid(policy: Policy):
+    names = sorted({name for rule in policy.rules() for name in rule.condition.reads} - {"points"})
+    constants = _constants(policy)
+    axes = [_candidates(policy, name, constants.get(name, set())) for name in names]
+    size = 1
+    for axis in axes:
+        size *= len(axis)
+    if size <= MAX_GRID:
+        for combo in itertools.product(*axes):
+            yield dict(zip(names, combo))
+        return
+    rng = random.Random(0)
+    for _ in range(MAX_GRID):
+        yield {name: rng.choice(axis) for name, axis in zip(names, axes)}
+
+
+def check_bands(policy: Policy, doc_location) -> list[PolicyError]:
+    """Overlap, gap and never-matching errors for the bands of ``policy``."""
+    if not policy.bands:
+        return []
+    errors: list[PolicyError] = []
+    reached: set[str] = set()
+    overlap_seen: set[tuple] = set()
+    gap_example = None
+    for env in _grid(policy):
+        if not all(any(a.condition.fn(env) for a in rule.alternatives) for rule in policy.eligibility):
+            continue
+        points = sum(int(r.points.value or 0) for r in policy.points if r.condition.fn(env))
+        scoped = {**env, "points": points}
+        matched = [b for b in policy.bands if b.rule.condition.fn(scoped)]
+        reached.update(b.id for b in matched)
+        if not matched and gap_example is None:
+            gap_example = scoped
+        if len(matched) > 1:
+            pair = tuple(b.id for b in matched[:2])
+            if pair not in overlap_seen:
+                overlap_seen.add(pair)
+                idx = [b.id for b in policy.bands].index(pair[1])
+                errors.append(PolicyError(
+                    "policy_band_overlap",
+                    f"bands '{pair[0]}' and '{pair[1]}' both match an eligible subject, e.g. {_show(scoped)}",
+                    doc_location(("bands", idx, "when")),
+                    "make the band conditions mutually exclusive (each eligible subject gets exactly one band)"))
+    if gap_example is not None:
+        errors.append(PolicyError("policy_band_gap",
+                                  f"an eligible subject matches no band, e.g. {_show(gap_example)}",
+                                  doc_location(("bands",)), "widen a band condition so that every eligible "
+                                                            "subject falls in one band"))
+    for idx, band in enumerate(policy.bands):
+        if band.id not in reached:
+            errors.append(PolicyError("policy_band_unreachable",
+                                      f"band '{band.id}' never matches an eligible subject",
+                                      doc_location(("bands", idx, "when")),
+                                      "check its thresholds against the points and eligibility rules"))
+    return errors
+
+
+def _show(env: dict) -> str:
+    def fmt(v):
+        return v.isoformat() if isinstance(v, dt.date) else str(v) if isinstance(v, Decimal) else v
+    return "{" + ", ".join(f"{k}: {fmt(v)!r}" for k, v in sorted(env.items())) + "}"

@@ -1,0 +1,237 @@
+"""The durable-rules backend. This is the only module that imports ``durable``.
+
+Each policy edition compiles to one durable-rules ruleset named after its content hash
+(rulesets can never be unregistered, so an edited file simply gets a new name). Each
+condition becomes one rule; its action records the rule's key. Facts are asserted (not
+posted) so that every matching rule fires, under a fresh ``sid`` that is deleted
+afterwards (the C core holds at most 1,024 live sids and keeps facts forever otherwise).
+
+Traps handled here (see shared/reference/durable-rules-notes.md):
+- the stock ``Host`` starts timer threads that race with ``assert_fact``: ``_QuietHost``
+  starts none, so every action has run when ``assert_fact`` returns;
+- the C extension never releases the GIL and is not safe to re-enter: one process-wide
+  lock serialises every call (scale with processes);
+- a fact that matches no rule raises ``MessageNotHandledException``: that means no rule fired;
+- exceptions in actions are swallowed by the engine: our actions only append to a list.
+
+Values cross into the engine as JSON: dates become day ordinals, numbers become integers
+in micro-units (exact in a double up to 9e9), nulls are left out (so every comparison on
+them is false, as in the reference semantics). Atoms the JSON operators cannot express
+exactly (arithmetic, date functions, list membership, ordered-enum comparisons between
+two facts) are computed by the reference evaluator and handed to the rule as a boolean
+field ``_aN``: the rules engine still decides every rule from its atoms.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import threading
+from decimal import Decimal
+
+from durable import engine as _durable
+
+from .backends import stage_rules
+from .errors import EvaluationError
+from .expr import nodes as n
+from .expr.evaluator import compile_expr
+from .model import Policy
+
+SCALE = 10 ** 6
+_LIMIT = 9 * 10 ** 9
+_OPS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+_LOCK = threading.RLock()
+_SIDS = itertools.count(1)
+
+
+class _QuietHost(_durable.Host):
+    """A host without dispatch timers: almp uses no timers, and they race with assert_fact."""
+
+    def _run(self):
+        return None
+
+
+_HOST = _QuietHost()
+_REGISTERED: dict[str, "DurableBackend"] = {}
+
+
+def engine_version() -> str:
+    try:
+        from importlib.metadata import version
+        return "durable-rules " + version("durable-rules")
+    except Exception:  # noqa: BLE001 - metadata is informative only
+        return "durable-rules"
+
+
+def encode(value):
+    """A Python fact value as the engine sees it, or ``_MISSING`` when it cannot be exact."""
+    if value is None:
+        return _MISSING
+    if isinstance(value, bool) or isinstance(value, str):
+        return value
+    if isinstance(value, (int, Decimal)):
+        scaled = value * SCALE
+        if scaled != int(scaled) or abs(value) >= _LIMIT:
+            return _MISSING
+        return int(scaled)
+    if isinstance(value, dt.date):
+        return value.toordinal()
+    return _MISSING
+
+
+_MISSING = object()
+
+
+class _Translator:
+    """Translate a normalised condition into durable-rules JSON, lifting what it cannot express."""
+
+    def __init__(self, ordinals: dict, lifted: list):
+        self.ordinals = ordinals
+        self.lifted = lifted  # (field, closure) pairs the backend computes before asserting
+
+    def translate(self, node: n.Node):
+        if isinstance(node, n.And):
+            parts = [self.translate(i) for i in node.items]
+            if any(p is False for p in parts):
+                return False
+            parts = [p for p in parts if p is not True]
+            return True if not parts else parts[0] if len(parts) == 1 else {"$and": parts}
+        if isinstance(node, n.Or):
+            parts = [self.translate(i) for i in node.items]
+            if any(p is True for p in parts):
+                return True
+            parts = [p for p in parts if p is not False]
+            return False if not parts else parts[0] if len(parts) == 1 else {"$or": parts}
+        if isinstance(node, n.Literal):
+            return bool(node.value)
+        native = self._native(node)
+        return native if native is not None else self._lift(node)
+
+    def _lift(self, node: n.Node):
+        field = f"_a{len(self.lifted)}"
+        self.lifted.append((field, compile_expr(node, self.ordinals)))
+        return {field: True}
+
+    def _native(self, node):
+        if isinstance(node, n.Call) and node.func in ("known", "unknown") and isinstance(node.args[0], n.Name):
+            return {"$ex" if node.func == "known" else "$nex": {node.args[0].name: 1}}
+        if isinstance(node, n.In) and isinstance(node.item, n.Name) and isinstance(node.container, n.ListLit) \
+                and node.container.items and all(isinstance(i, n.Literal) for i in node.container.items):
+            values = [encode(i.value) for i in node.container.items]
+            if any(v is _MISSING for v in values):
+                return None
+            name = node.item.name
+            if node.negated:
+                return {"$and": [{"$neq": {name: v}} for v in values]}
+            return {"$or": [{name: v} for v in values]} if len(values) > 1 else {name: values[0]}
+        if isinstance(node, n.Compare):
+            return self._compare(node)
+        return None
+
+    def _compare(self, node: n.Compare):
+        left, right, op = node.left, node.right, node.op
+        if isinstance(left, n.Literal) and isinstance(right, n.Name):
+            left, right, op = right, left, _FLIP[op]
+        if not isinstance(left, n.Name):
+            return None
+        ranks = self.ordinals.get(left.name)
+        if isinstance(right, n.Literal):
+            if ranks is not None and op not in ("==", "!="):
+                wanted = ranks[right.value]
+                compare = {"<": int.__lt__, "<=": int.__le__, ">": int.__gt__, ">=": int.__ge__}[op]
+                values = [v for v, r in ranks.items() if compare(r, wanted)]
+                return {"$or": [{left.name: v} for v in values]} if values else False
+            value = encode(right.value)
+            if value is _MISSING:
+                return None
+            return {left.name: value} if op == "==" else {_OPS[op]: {left.name: value}}
+        if isinstance(right, n.Name) and ranks is None and right.name not in self.ordinals:
+            ref = {"$m": right.name}
+            return {left.name: ref} if op == "==" else {_OPS[op]: {left.name: ref}}
+        return None
+
+
+class DurableBackend:
+    """Evaluates a policy's rules on durable-rules. Thread-safe; one ruleset per content hash."""
+
+    name = "durable-rules"
+
+    def __init__(self, policy: Policy):
+        self.ruleset = "almp_" + policy.content_hash.split(":")[-1][:24]
+        self.fired: list[str] = []
+        self.lifted: dict[int, list] = {1: [], 2: []}
+        definition = {}
+        for stage in (1, 2):
+            translator = _Translator(policy.ordinals, self.lifted[stage])
+            for rule in stage_rules(policy, stage):
+                cond = translator.translate(rule.condition.node)
+                if cond is False:
+                    continue  # can never fire: it is simply absent from the fired set
+                test = {"_stage": stage} if cond is True else {"$and": [{"_stage": stage}, cond]}
+                definition[rule.key] = {"all": [{"m": test}], "run": self._recorder(rule.key)}
+        self._has_rules = bool(definition)
+        if not definition:  # durable-rules refuses an empty ruleset; one inert rule keeps the shape
+            definition["_none"] = {"all": [{"m": {"_stage": -1}}], "run": self._recorder("_none")}
+        with _LOCK:
+            if self.ruleset in _REGISTERED:
+                raise EvaluationError(f"ruleset {self.ruleset} already registered; use DurableBackend.for_policy")
+            _HOST.register_rulesets({self.ruleset: definition})
+            _REGISTERED[self.ruleset] = self
+        self._handle = _HOST.get_ruleset(self.ruleset)
+
+    @classmethod
+    def for_policy(cls, policy: Policy) -> "DurableBackend":
+        """The process-wide backend of this edition, created once."""
+        name = "almp_" + policy.content_hash.split(":")[-1][:24]
+        with _LOCK:
+            backend = _REGISTERED.get(name)
+            if backend is None:
+                backend = cls(policy)
+            return backend
+
+    def _recorder(self, key: str):
+        fired = self.fired
+
+        def action(_closure):
+            fired.append(key)
+        return action
+
+    def event(self, stage: int, env: dict) -> dict:
+        """The JSON fact asserted for ``env`` (also used by benchmarks to drive durable directly)."""
+        fact = {"_stage": stage}
+        for name, value in env.items():
+            encoded = encode(value)
+            if encoded is not _MISSING:
+                fact[name] = encoded
+        for field, fn in self.lifted[stage]:
+            fact[field] = bool(fn(env))
+        return fact
+
+    def match(self, stage: int, env: dict) -> frozenset:
+        fact = self.event(stage, env)
+        with _LOCK:
+            sid = str(next(_SIDS))
+            fact["sid"] = sid
+            self.fired.clear()
+            try:
+                _HOST.assert_fact(self.ruleset, fact)
+            except _durable.MessageNotHandledException:
+                pass
+            except Exception as exc:  # the C core reports errors as plain exceptions
+                raise EvaluationError(f"durable-rules failed on {self.ruleset}: {exc}") from exc
+            finally:
+                try:
+                    self._handle.delete_state(sid)
+                except Exception:  # noqa: BLE001 - a state that was never created has nothing to free
+                    pass
+            return frozenset(self.fired)
+
+
+def raw_assert(ruleset: str, fact: dict) -> None:
+    """Drive durable-rules with no almp code around it (benchmarks only)."""
+    handle = _HOST.get_ruleset(ruleset)
+    try:
+        _HOST.assert_fact(ruleset, fact)
+    except _durable.MessageNotHandledException:
+        pass
+    handle.delete_state(fact["sid"])

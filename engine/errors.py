@@ -1,0 +1,102 @@
+"""Every error almp reports about a policy or an input, as data.
+
+An error carries a stable ``code`` (phase-prefixed, OPA style), a message, where it
+happened (file, line, column and the path inside the document) and a hint on how to
+fix it. Validation collects errors instead of stopping at the first one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+
+def json_path(path: Iterable[str | int]) -> str:
+    """Render a document path as ``$.a.b[2].c``."""
+    out = "$"
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+@dataclass(frozen=True, order=True)
+class SourceLocation:
+    """A place in a policy file: 1-based line and column, plus the document path."""
+
+    file: str = ""
+    line: int = 0
+    column: int = 0
+    path: tuple = field(default=(), compare=False)
+
+    def __str__(self) -> str:
+        where = self.file or "<input>"
+        if self.line:
+            where += f":{self.line}:{self.column}"
+        return where
+
+
+@dataclass(frozen=True)
+class PolicyError:
+    """One problem found in a policy file or expression."""
+
+    code: str
+    message: str
+    location: SourceLocation = SourceLocation()
+    hint: str = ""
+
+    def render(self) -> str:
+        path = f" {json_path(self.location.path)}:" if self.location.path else ""
+        text = f"{self.location}: {self.code}:{path} {self.message}"
+        if self.hint:
+            text += f" (hint: {self.hint})"
+        return text
+
+    def as_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "file": self.location.file,
+            "line": self.location.line,
+            "column": self.location.column,
+            "path": json_path(self.location.path),
+            "hint": self.hint,
+        }
+
+
+class AlmpError(Exception):
+    """Root of every exception almp raises on purpose."""
+
+
+class PolicyErrors(AlmpError):
+    """A policy (or set of policies) failed to load; ``errors`` lists every problem."""
+
+    def __init__(self, errors: list[PolicyError]):
+        self.errors = sorted(errors, key=lambda e: (e.location.file, e.location.line, e.location.column))
+        super().__init__("\n".join(e.render() for e in self.errors))
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    """One problem in a request: the path of the bad field, a code and a message."""
+
+    path: tuple
+    code: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"path": json_path(self.path), "loc": list(self.path), "code": self.code, "message": self.message}
+
+
+class InputErrors(AlmpError):
+    """The facts or options given for an evaluation are wrong; ``problems`` lists them all."""
+
+    def __init__(self, problems: list[InputProblem]):
+        self.problems = problems
+        super().__init__("; ".join(f"{json_path(p.path)}: {p.message}" for p in problems))
+
+
+class PolicyNotFound(AlmpError):
+    """No edition of the programme matches the id, version or date asked for."""
+
+
+class EvaluationError(AlmpError):
+    """The engine could not complete an evaluation (a bug or a backend failure, never bad input)."""

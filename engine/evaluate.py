@@ -1,0 +1,140 @@
+"""Evaluate a subject against a policy edition: eligibility, band, benefit, explanation.
+
+``evaluate`` is a pure function of (policy, facts, as_of, backend): no clock, no I/O.
+The result is plain JSON-ready data with sorted keys, identical byte for byte for the
+same inputs.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from .backends import ReferenceBackend, RuleBackend
+from .model import Figure, Policy, Rule
+from .money import money_text
+
+ENGINE_VERSION = "0.1.0"
+
+
+def prepare_facts(policy: Policy, raw: dict, as_of: dt.date, path: tuple = ("person",)) -> dict:
+    """Typed facts plus derived facts; raises ``InputErrors`` naming every bad or missing fact."""
+    return policy.dictionary.prepare(raw, set(policy.needed_inputs), as_of, policy.subject, path)
+
+
+def decide(policy: Policy, env: dict, backend: RuleBackend) -> tuple[frozenset, frozenset, int]:
+    """Run the two stages; returns (stage-1 keys fired, stage-2 keys fired, points)."""
+    fired = backend.match(1, env)
+    points = sum(int(r.points.value or 0) for r in policy.points if r.key in fired)
+    eligible = all(any(a.key in fired for a in rule.alternatives) for rule in policy.eligibility)
+    banded = backend.match(2, {**env, "points": points}) if eligible and policy.bands else frozenset()
+    return fired, banded, points
+
+
+def evaluate(policy: Policy, raw_facts: dict, as_of: dt.date, backend: RuleBackend | None = None,
+             env: dict | None = None) -> dict:
+    """The full decision for one subject at ``as_of``."""
+    backend = backend or ReferenceBackend(policy)
+    if env is None:
+        env = prepare_facts(policy, raw_facts, as_of)
+    fired, banded, points = decide(policy, env, backend)
+    return explain(policy, env, as_of, fired, banded, points, backend.name)
+
+
+def _trace_entry(rule: Rule, fired: bool, env: dict) -> dict:
+    return {"rule": rule.id, "kind": rule.kind, "fired": fired, "label": rule.label,
+            "condition": rule.condition.text,
+            "facts": {name: _plain(env.get(name)) for name in sorted(rule.condition.reads)},
+            "parameters": {name: _plain(fig.value) for name, fig in rule.condition.parameters},
+            "reference": rule.reference.as_dict(), "line": rule.condition.location.line}
+
+
+def explain(policy: Policy, env: dict, as_of: dt.date, fired: frozenset, banded: frozenset, points: int,
+            backend_name: str) -> dict:
+    trace, reasons, provisional = [], [], set()
+    for rule in policy.eligibility:
+        passed = [a for a in rule.alternatives if a.key in fired]
+        for alt in rule.alternatives:
+            trace.append(_trace_entry(alt, alt.key in fired, env))
+        if not passed:
+            for alt in rule.alternatives:
+                _note_params(alt, provisional)
+            reasons.append({"rule": rule.id, "label": rule.label, "message": rule.reason,
+                            "reference": rule.reference.as_dict()})
+    eligible = not reasons
+    breakdown = []
+    for rule in policy.points:
+        hit = rule.key in fired
+        trace.append({**_trace_entry(rule, hit, env), "points": _fig_value(rule.points)})
+        if hit:
+            breakdown.append({"rule": rule.id, "label": rule.label, "points": _fig_value(rule.points),
+                              "reference": rule.reference.as_dict()})
+            _note(rule.points, provisional)
+            _note_params(rule, provisional)
+    band_out = None
+    benefit = None
+    if eligible and policy.bands:
+        env_points = {**env, "points": points}
+        for band in policy.bands:
+            trace.append(_trace_entry(band.rule, band.rule.key in banded, env_points))
+        matched = [b for b in policy.bands if b.rule.key in banded]
+        if len(matched) == 1:
+            band = matched[0]
+            band_out = {"id": band.id, "label": band.label, "points": points if policy.points else None,
+                        "points_breakdown": breakdown, "reference": band.rule.reference.as_dict()}
+            benefit = {"currency": "EUR",
+                       "amount": _money(band.amount), "duration_months": _fig_value(band.duration_months),
+                       "max_doti": _fig_value(band.max_doti),
+                       "provenance": {k: f.as_dict() for k, f in (("amount", band.amount),
+                                                                  ("duration_months", band.duration_months),
+                                                                  ("max_doti", band.max_doti)) if f}}
+            _note_params(band.rule, provisional)
+            for fig in (band.amount, band.duration_months, band.max_doti):
+                _note(fig, provisional)
+        else:
+            # The validator proves bands exclusive and exhaustive over eligible subjects; this is a backstop.
+            band_out = {"id": None, "error": "no band matched" if not matched else
+                        "several bands matched: " + ", ".join(b.id for b in matched)}
+    return {
+        "policy": policy.summary(),
+        "as_of": as_of.isoformat(),
+        "subject": policy.subject,
+        "eligible": eligible,
+        "reasons": reasons,
+        "band": band_out,
+        "benefit": benefit,
+        "provisional": sorted(provisional),
+        "trace": trace,
+        "engine": {"name": "almp", "version": ENGINE_VERSION, "backend": backend_name},
+    }
+
+
+def _note(fig: Figure | None, provisional: set):
+    if fig is not None and fig.status != "confirmed":
+        provisional.add("$." + ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in fig.path)
+                        .replace(".[", "["))
+
+
+def _note_params(rule: Rule, provisional: set):
+    for _, fig in rule.condition.parameters:
+        _note(fig, provisional)
+
+
+def _fig_value(fig: Figure | None):
+    if fig is None or fig.value is None:
+        return None
+    return int(fig.value) if fig.value == int(fig.value) else str(fig.value)
+
+
+def _money(fig: Figure | None):
+    if fig is None or fig.value is None:
+        return None
+    return money_text(fig.value)
+
+
+def _plain(value):
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    return str(value)

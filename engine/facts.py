@@ -1,0 +1,259 @@
+"""The fact dictionary: typed facts about a subject, input checking and derived facts."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from .calendar import completed_months, completed_years
+from .errors import InputErrors, InputProblem, PolicyError, PolicyErrors
+from .expr.checker import suggest
+from .expr.types import BOOL, DATE, DECIMAL, INT, Type, enum, list_of
+from .source import Document, load_file
+
+DECIMAL_PLACES = 6  # facts carry at most micro-units; keeps every backend exact
+_DERIVATIONS = {"completed_years": completed_years, "completed_months": completed_months}
+_SIMPLE = {"date": DATE, "integer": INT, "decimal": DECIMAL, "boolean": BOOL}
+
+
+@dataclass(frozen=True)
+class Fact:
+    name: str
+    type: Type
+    label: str
+    description: str
+    nullable: bool = False
+    derived_from: str | None = None
+    derivation: str | None = None
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    subject: str = "person"
+
+    def describe(self) -> dict:
+        out = {"name": self.name, "type": str(self.type), "label": self.label, "description": self.description,
+               "nullable": self.nullable, "subject": self.subject}
+        if self.type.kind == "enum":
+            out["values"] = list(self.type.values)
+        if self.derived_from:
+            out["derived"] = {"function": self.derivation, "from": self.derived_from}
+        return out
+
+
+class FactDictionary:
+    """All declared facts, by name."""
+
+    def __init__(self, facts: dict[str, Fact], enums: dict[str, Type], source: str = ""):
+        self.facts = facts
+        self.enums = enums
+        self.source = source
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.facts
+
+    def types(self, subject: str = "person") -> dict[str, Type]:
+        return {n: f.type for n, f in self.facts.items() if f.subject == subject}
+
+    def closure(self, names: set[str]) -> set[str]:
+        """The input facts needed to compute ``names`` (derived facts replaced by their sources)."""
+        out = set()
+        for name in names:
+            fact = self.facts.get(name)
+            if fact is None:
+                continue
+            out.add(fact.derived_from if fact.derived_from else name)
+        return out
+
+    def prepare(self, raw, needed: set[str], as_of: dt.date, subject: str = "person",
+                path: tuple = ("person",)) -> dict:
+        """Check ``raw`` (JSON-like) against the dictionary and return typed values plus derived facts.
+
+        Every problem is collected: unknown facts, missing needed facts, wrong types,
+        out-of-range values, nulls where not allowed, derived facts sent by the caller.
+        """
+        problems: list[InputProblem] = []
+        if not isinstance(raw, dict):
+            raise InputErrors([InputProblem(path, "type_error", "must be an object of facts")])
+        env: dict = {}
+        for key, value in raw.items():
+            fact = self.facts.get(key)
+            if fact is None or fact.subject != subject:
+                hint = suggest(key, [n for n, f in self.facts.items() if f.subject == subject])
+                problems.append(InputProblem(path + (key,), "unknown_fact",
+                                             f"unknown fact '{key}'" + (f"; {hint}" if hint else "")))
+                continue
+            if fact.derived_from:
+                problems.append(InputProblem(path + (key,), "derived_fact",
+                                             f"'{key}' is computed by almp from '{fact.derived_from}'; "
+                                             f"send '{fact.derived_from}' instead"))
+                continue
+            try:
+                env[key] = self._coerce(fact, value)
+            except ValueError as exc:
+                problems.append(InputProblem(path + (key,), "invalid_value", str(exc)))
+        for name in sorted(self.closure(needed)):
+            if name not in raw and name in self.facts:
+                fact = self.facts[name]
+                problems.append(InputProblem(path + (name,), "missing_fact",
+                                             f"fact '{name}' ({fact.label}) is required by this policy"
+                                             + (" (send null if it does not apply)" if fact.nullable else "")))
+        if problems:
+            raise InputErrors(problems)
+        for fact in self.facts.values():
+            if fact.derived_from and fact.subject == subject and fact.derived_from in env:
+                source = env[fact.derived_from]
+                env[fact.name] = None if source is None else _DERIVATIONS[fact.derivation](source, as_of)
+        return env
+
+    @staticmethod
+    def _coerce(fact: Fact, value):
+        if value is None:
+            if fact.nullable:
+                return None
+            raise ValueError(f"'{fact.name}' may not be null")
+        kind = fact.type.kind
+        if kind == "date":
+            if isinstance(value, dt.date):
+                return value
+            if isinstance(value, str):
+                try:
+                    return dt.date.fromisoformat(value) if len(value) == 10 else _bad_date(value)
+                except ValueError:
+                    pass
+            raise ValueError(f"expected a date YYYY-MM-DD, got {value!r}")
+        if kind == "boolean" or kind == "bool":
+            if isinstance(value, bool):
+                return value
+            raise ValueError(f"expected true or false, got {value!r}")
+        if kind == "int":
+            if isinstance(value, int) and not isinstance(value, bool):
+                return _in_range(fact, value)
+            raise ValueError(f"expected a whole number, got {value!r}")
+        if kind == "decimal":
+            if isinstance(value, bool) or not isinstance(value, (int, str, Decimal, float)):
+                raise ValueError(f"expected a decimal number, got {value!r}")
+            try:
+                number = Decimal(str(value)) if not isinstance(value, Decimal) else value
+            except InvalidOperation:
+                raise ValueError(f"expected a decimal number, got {value!r}") from None
+            if not number.is_finite():
+                raise ValueError("expected a finite number")
+            if number.as_tuple().exponent < -DECIMAL_PLACES:
+                raise ValueError(f"at most {DECIMAL_PLACES} decimal places are accepted, got {value}")
+            return _in_range(fact, number)
+        if kind == "enum":
+            if isinstance(value, str) and value in fact.type.values:
+                return value
+            hint = suggest(str(value), fact.type.values)
+            raise ValueError(f"{value!r} is not one of {list(fact.type.values)}" + (f"; {hint}" if hint else ""))
+        if kind == "list":
+            if not isinstance(value, list):
+                raise ValueError(f"expected a list, got {value!r}")
+            allowed = fact.type.item.values
+            for item in value:
+                if item not in allowed:
+                    raise ValueError(f"{item!r} is not one of {list(allowed)}")
+            return tuple(sorted(set(value)))
+        raise ValueError(f"unsupported type {kind}")  # unreachable: the dictionary is checked
+
+
+def _bad_date(value):
+    raise ValueError(value)
+
+
+def _in_range(fact: Fact, number):
+    if fact.minimum is not None and number < fact.minimum:
+        raise ValueError(f"must be at least {fact.minimum}, got {number}")
+    if fact.maximum is not None and number > fact.maximum:
+        raise ValueError(f"must be at most {fact.maximum}, got {number}")
+    return number
+
+
+def load_dictionary(path: str | Path) -> FactDictionary:
+    """Load ``facts.yaml``; raise ``PolicyErrors`` with file:line on a malformed declaration."""
+    doc = load_file(path)
+    return build_dictionary(doc)
+
+
+def build_dictionary(doc: Document) -> FactDictionary:
+    errors: list[PolicyError] = []
+
+    def fail(path, message, hint=""):
+        errors.append(PolicyError("facts_error", message, doc.location(path), hint))
+
+    data = doc.data if isinstance(doc.data, dict) else {}
+    enums: dict[str, Type] = {}
+    for name, spec in (data.get("enums") or {}).items():
+        values = spec.get("values") if isinstance(spec, dict) else None
+        if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
+            fail(("enums", name), "an enum needs a non-empty list of text values")
+            continue
+        enums[name] = enum(values, name=name, ordered=bool(spec.get("ordered")))
+    facts: dict[str, Fact] = {}
+    raw_facts = data.get("facts")
+    if not isinstance(raw_facts, dict):
+        fail(("facts",), "'facts' must be a mapping of fact name to declaration")
+        raw_facts = {}
+    for name, spec in raw_facts.items():
+        path = ("facts", name)
+        if not isinstance(spec, dict):
+            fail(path, "a fact declaration must be a mapping")
+            continue
+        typ = _parse_type(spec, enums, name, path, fail)
+        if typ is None:
+            continue
+        derived = spec.get("derived")
+        source = function = None
+        if derived is not None:
+            function, source = derived.get("function"), derived.get("from")
+            if function not in _DERIVATIONS:
+                fail(path + ("derived", "function"), f"unknown derivation {function!r}",
+                     f"use one of {sorted(_DERIVATIONS)}")
+        for key in ("label", "description"):
+            if not isinstance(spec.get(key), str):
+                fail(path + (key,), f"fact '{name}' needs a {key}")
+        facts[name] = Fact(name=name, type=typ, label=spec.get("label", ""), description=spec.get("description", ""),
+                           nullable=bool(spec.get("nullable")), derived_from=source, derivation=function,
+                           minimum=_dec(spec.get("minimum")), maximum=_dec(spec.get("maximum")),
+                           subject=spec.get("subject", "person"))
+    for fact in list(facts.values()):
+        if fact.derived_from:
+            origin = facts.get(fact.derived_from)
+            if origin is None or origin.type != DATE:
+                fail(("facts", fact.name, "derived", "from"), f"'{fact.derived_from}' is not a declared date fact")
+            elif origin.nullable:
+                facts[fact.name] = Fact(**{**fact.__dict__, "nullable": True})
+    if errors:
+        raise PolicyErrors(errors)
+    return FactDictionary(facts, enums, doc.file)
+
+
+def _parse_type(spec: dict, enums: dict, name: str, path: tuple, fail) -> Type | None:
+    kind = spec.get("type")
+    if kind in _SIMPLE:
+        return _SIMPLE[kind]
+    if kind == "enum":
+        values = spec.get("values")
+        if isinstance(values, str):
+            if values not in enums:
+                fail(path + ("values",), f"unknown enum list '{values}'", suggest(values, enums))
+                return None
+            shared = enums[values]
+            return enum(shared.values, name=name, ordered=shared.ordered)
+        if isinstance(values, list) and values and all(isinstance(v, str) for v in values):
+            return enum(values, name=name, ordered=bool(spec.get("ordered")))
+        fail(path + ("values",), "an enum fact needs 'values': a list or the name of a shared enum")
+        return None
+    if kind == "list":
+        item = spec.get("items")
+        if not isinstance(item, dict):
+            fail(path + ("items",), "a list fact needs 'items' with its item type")
+            return None
+        inner = _parse_type(item, enums, name, path + ("items",), fail)
+        return list_of(inner) if inner else None
+    fail(path + ("type",), f"unknown type {kind!r}", "use date, integer, decimal, boolean, enum or list")
+    return None
+
+
+def _dec(value):
+    return None if value is None else Decimal(str(value))

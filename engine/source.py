@@ -1,0 +1,205 @@
+"""Read YAML safely and remember where every value came from.
+
+PyYAML's safe composer builds a node graph with line marks; we turn it into plain
+Python values ourselves so that (a) every document path maps to its file:line:col,
+(b) duplicate keys are an error instead of a silent overwrite, (c) numbers with a
+fraction become ``Decimal`` straight from their text (never float), and (d) alias
+bombs, deep nesting and huge files are refused within bounded time and memory.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import yaml
+
+from .errors import PolicyError, PolicyErrors, SourceLocation
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_NODES = 200_000
+MAX_DEPTH = 64
+MAX_ALIASES = 100
+
+_INT_RE = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
+
+
+class Document:
+    """A loaded YAML document: its plain value and the location of every path in it."""
+
+    def __init__(self, file: str, text: str, data, marks: dict[tuple, tuple[int, int]]):
+        self.file = file
+        self.text = text
+        self.data = data
+        self._marks = marks
+
+    def location(self, path) -> SourceLocation:
+        """Best location for ``path``: the deepest ancestor that has a mark."""
+        path = tuple(path)
+        probe = path
+        while probe not in self._marks and probe:
+            probe = probe[:-1]
+        line, col = self._marks.get(probe, (0, 0))
+        return SourceLocation(self.file, line, col, path)
+
+
+def _err(file: str, node, code: str, message: str, path=(), hint: str = "") -> PolicyError:
+    mark = getattr(node, "start_mark", None)
+    line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+    return PolicyError(code, message, SourceLocation(file, line, col, tuple(path)), hint)
+
+
+class _Builder:
+    def __init__(self, file: str):
+        self.file = file
+        self.marks: dict[tuple, tuple[int, int]] = {}
+        self.nodes = 0
+        self.errors: list[PolicyError] = []
+        self._seen_aliases: set[int] = set()
+
+    def build(self, node, path: tuple, depth: int):
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _TooBig(_err(self.file, node, "policy_yaml_error",
+                               f"document expands to more than {MAX_NODES} values",
+                               path, "remove YAML aliases that repeat large blocks; split the file"))
+        if depth > MAX_DEPTH:
+            raise _TooBig(_err(self.file, node, "policy_yaml_error",
+                               f"nesting deeper than {MAX_DEPTH} levels", path, "flatten the structure"))
+        self.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if isinstance(node, yaml.MappingNode):
+            out: dict = {}
+            merged: dict = {}
+            for key_node, value_node in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    # "<<: *anchor" (or a list of anchors): explicit keys of this mapping win
+                    sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                    for source in sources:
+                        if not isinstance(source, yaml.MappingNode):
+                            self.errors.append(_err(self.file, value_node, "policy_yaml_error",
+                                                    "'<<' must merge a mapping", path))
+                            continue
+                        for k, v in self.build(source, path, depth + 1).items():
+                            merged.setdefault(k, v)
+                    continue
+                key = self._scalar(key_node, path)
+                if not isinstance(key, (str, int)) or isinstance(key, bool):
+                    self.errors.append(_err(self.file, key_node, "policy_yaml_error",
+                                            f"mapping key {key!r} must be text", path, "quote the key"))
+                    continue
+                key = str(key)
+                if key in out:
+                    self.errors.append(_err(self.file, key_node, "policy_yaml_error",
+                                            f"duplicate key '{key}'", path + (key,),
+                                            "each key may appear once in a mapping; remove or merge the repeat"))
+                    continue
+                self.marks[path + (key,)] = (value_node.start_mark.line + 1, value_node.start_mark.column + 1)
+                out[key] = self.build(value_node, path + (key,), depth + 1)
+            for k, v in merged.items():
+                out.setdefault(k, v)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
+        return self._scalar(node, path)
+
+    def _scalar(self, node, path):
+        if not isinstance(node, yaml.ScalarNode):
+            raise _TooBig(_err(self.file, node, "policy_yaml_error", "a mapping key must be a plain value", path))
+        tag, value = node.tag, node.value
+        if tag == "tag:yaml.org,2002:str":
+            return value
+        if tag == "tag:yaml.org,2002:null":
+            return None
+        if tag == "tag:yaml.org,2002:bool":
+            return value.lower() in ("true", "yes", "on")
+        if tag == "tag:yaml.org,2002:int":
+            if _INT_RE.match(value):
+                return int(value.replace("_", ""))
+            return value  # octal/hex/sexagesimal forms are kept as text; the schema rejects them
+        if tag == "tag:yaml.org,2002:float":
+            try:
+                number = Decimal(value.replace("_", ""))
+            except InvalidOperation:
+                number = None
+            if number is None or not number.is_finite():
+                self.errors.append(_err(self.file, node, "policy_yaml_error",
+                                        f"'{value}' is not a finite decimal number", path,
+                                        "write amounts like 1500.00"))
+                return value
+            return number
+        if tag == "tag:yaml.org,2002:timestamp":
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                self.errors.append(_err(self.file, node, "policy_yaml_error",
+                                        f"'{value}' is not a date", path, "write dates as YYYY-MM-DD"))
+                return value
+        self.errors.append(_err(self.file, node, "policy_yaml_error", f"unsupported YAML tag {tag}", path,
+                                "remove the explicit tag"))
+        return value
+
+
+class _TooBig(Exception):
+    def __init__(self, error: PolicyError):
+        self.error = error
+
+
+class _CountingLoader(yaml.SafeLoader):
+    """SafeLoader that refuses documents with too many aliases before they are expanded."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            self._alias_count = getattr(self, "_alias_count", 0) + 1
+            if self._alias_count > MAX_ALIASES:
+                event = self.peek_event()
+                raise yaml.YAMLError(f"more than {MAX_ALIASES} aliases at line {event.start_mark.line + 1}")
+        return super().compose_node(parent, index)
+
+
+def load_text(text: str, file: str) -> Document:
+    """Parse one YAML document from text; raise ``PolicyErrors`` with file:line on any problem."""
+    if len(text.encode("utf-8", "replace")) > MAX_FILE_BYTES:
+        raise PolicyErrors([PolicyError("policy_yaml_error", f"file is larger than {MAX_FILE_BYTES} bytes",
+                                        SourceLocation(file), "split the policy or remove generated content")])
+    loader = _CountingLoader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        raise PolicyErrors([PolicyError("policy_yaml_error", f"{exc.problem or exc}",
+                                        SourceLocation(file, line, col),
+                                        "check indentation, colons and quotes around this line")]) from None
+    except yaml.YAMLError as exc:
+        raise PolicyErrors([PolicyError("policy_yaml_error", str(exc), SourceLocation(file),
+                                        "remove YAML aliases (*name) that repeat content")]) from None
+    finally:
+        loader.dispose()
+    if node is None:
+        raise PolicyErrors([PolicyError("policy_yaml_error", "the file is empty", SourceLocation(file, 1, 1))])
+    builder = _Builder(file)
+    try:
+        data = builder.build(node, (), 0)
+    except _TooBig as exc:
+        raise PolicyErrors([exc.error]) from None
+    if builder.errors:
+        raise PolicyErrors(builder.errors)
+    return Document(file, text, data, builder.marks)
+
+
+def load_file(path: str | Path) -> Document:
+    """Read and parse a YAML file (UTF-8)."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise PolicyErrors([PolicyError("policy_yaml_error", f"file is larger than {MAX_FILE_BYTES} bytes",
+                                            SourceLocation(str(path)), "split the policy")])
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise PolicyErrors([PolicyError("policy_yaml_error", "file is not UTF-8 text", SourceLocation(str(path)),
+                                        "save the file as UTF-8")]) from None
+    except OSError as exc:
+        raise PolicyErrors([PolicyError("policy_io_error", exc.strerror or str(exc), SourceLocation(str(path)))]) from None
+    return load_text(text, str(path))

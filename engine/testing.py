@@ -1,0 +1,139 @@
+"""Policy test cases that live beside an edition (``<version>.tests.yaml``).
+
+A case gives a subject, a date and what the officer expects; every expectation is
+optional, so a case states only what it is about::
+
+    policy: lombardia/dote-unica-lavoro
+    version: "2013"
+    cases:
+      - name: disoccupata di lunga durata, licenza media
+        as_of: 2014-03-01
+        person: {birth_date: 1960-05-01, ...}
+        expect: {eligible: true, band: "3", amount: "2600.00", duration_months: 6}
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import AlmpError, InputErrors, PolicyError, PolicyErrors, PolicyNotFound, SourceLocation
+from .evaluate import evaluate
+from .registry import Registry
+from .source import load_file
+
+EXPECT_KEYS = {"eligible", "band", "amount", "duration_months", "points", "reasons", "error"}
+
+
+@dataclass
+class CaseResult:
+    file: str
+    line: int
+    name: str
+    failures: list
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def render(self) -> str:
+        status = "ok  " if self.passed else "FAIL"
+        text = f"{status} {self.file}:{self.line} {self.name}"
+        for failure in self.failures:
+            text += f"\n       {failure}"
+        return text
+
+
+def test_files(paths: list[Path]) -> list[Path]:
+    out = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            out.extend(sorted(path.rglob("*.tests.yaml")))
+        elif path.name.endswith(".tests.yaml"):
+            out.append(path)
+        elif path.suffix == ".yaml" and path.with_suffix(".tests.yaml").exists():
+            out.append(path.with_suffix(".tests.yaml"))
+    return out
+
+
+def load_cases(path: Path):
+    """Yield (name, line, case dict, policy id, version) for each case; raise PolicyErrors if malformed."""
+    doc = load_file(path)
+    data = doc.data if isinstance(doc.data, dict) else {}
+    errors = []
+    if not isinstance(data.get("policy"), str) or not isinstance(data.get("cases"), list):
+        raise PolicyErrors([PolicyError("test_format_error", "a test file needs 'policy' and a list of 'cases'",
+                                        SourceLocation(str(path), 1, 1))])
+    for i, case in enumerate(data["cases"]):
+        loc = doc.location(("cases", i))
+        if not isinstance(case, dict) or not {"name", "as_of", "expect"} <= set(case) or \
+                ("person" not in case and "subject" not in case):
+            errors.append(PolicyError("test_format_error", "a case needs name, as_of, person and expect", loc))
+            continue
+        unknown = set(case["expect"]) - EXPECT_KEYS
+        if unknown:
+            errors.append(PolicyError("test_format_error", f"unknown expectation(s) {sorted(unknown)}",
+                                      doc.location(("cases", i, "expect")),
+                                      f"use {', '.join(sorted(EXPECT_KEYS))}"))
+    if errors:
+        raise PolicyErrors(errors)
+    for i, case in enumerate(data["cases"]):
+        yield case, doc.location(("cases", i)).line, data["policy"], data.get("version")
+
+
+def _plain(value):
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def run_case(registry: Registry, case: dict, policy_id: str, version: str | None, backend_for) -> list[str]:
+    """Failures of one case (empty when it passes)."""
+    expect = case["expect"]
+    as_of = case["as_of"] if isinstance(case["as_of"], dt.date) else dt.date.fromisoformat(str(case["as_of"]))
+    try:
+        policy = registry.get(policy_id, case.get("version", version), as_of)
+        result = evaluate(policy, _plain(case.get("person", case.get("subject"))), as_of, backend_for(policy))
+    except InputErrors as exc:
+        if expect.get("error") == "input":
+            return []
+        return [f"input error: {exc}"]
+    except PolicyNotFound as exc:
+        return [] if expect.get("error") == "no_policy" else [f"error: {exc}"]
+    except AlmpError as exc:
+        return [f"error: {exc}"]
+    failures = []
+    if expect.get("error"):
+        failures.append(f"expected an {expect['error']} error, got a decision")
+    band = result["band"] or {}
+    benefit = result["benefit"] or {}
+    actual = {"eligible": result["eligible"], "band": band.get("id"), "amount": benefit.get("amount"),
+              "duration_months": benefit.get("duration_months"), "points": band.get("points"),
+              "reasons": sorted(r["rule"] for r in result["reasons"])}
+    for key, want in expect.items():
+        if key == "error":
+            continue
+        got = actual[key]
+        if key == "reasons":
+            want = sorted(want)
+        elif key in ("band", "amount"):
+            want = None if want is None else str(want)
+            if key == "amount" and want is not None and "." not in want:
+                want += ".00"
+        if got != want:
+            failures.append(f"{key}: expected {want!r}, got {got!r}")
+    return failures
+
+
+def run_tests(paths: list[Path], registry: Registry, backend_for) -> list[CaseResult]:
+    results = []
+    for file in test_files(paths):
+        for case, line, policy_id, version in load_cases(file):
+            failures = run_case(registry, case, policy_id, version, backend_for)
+            results.append(CaseResult(str(file), line, case["name"], failures))
+    return results
