@@ -129,9 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="show passing cases too")
     p.add_argument("--backend", choices=["durable", "reference"], default="durable")
 
-    p = sub.add_parser("eval", help="evaluate a person against a programme")
+    p = sub.add_parser("eval", help="evaluate a person (or partnership) against a programme")
     p.add_argument("policy", help="authority/programme, e.g. lombardia/dote-unica-lavoro")
-    p.add_argument("--person", required=True, help="JSON file with the person's facts (- for stdin)")
+    p.add_argument("--person", "--subject", dest="person", required=True, metavar="FILE",
+                   help="JSON file with the subject's facts: a person, or a partnership for programmes "
+                        "with subject: partnership (- for stdin); --subject is an alias")
     p.add_argument("--as-of", type=_date, help="evaluation date (default today)")
     p.add_argument("--version", help="pin an edition instead of choosing by date")
     p.add_argument("--policies", help="policies folder (default: the shipped policies)")

@@ -15,8 +15,12 @@ from .money import money_text
 ENGINE_VERSION = "0.1.0"
 
 
-def prepare_facts(policy: Policy, raw: dict, as_of: dt.date, path: tuple = ("person",)) -> dict:
-    """Typed facts plus derived facts; raises ``InputErrors`` naming every bad or missing fact."""
+def prepare_facts(policy: Policy, raw: dict, as_of: dt.date, path: tuple | None = None) -> dict:
+    """Typed facts plus derived facts; raises ``InputErrors`` naming every bad or missing fact.
+
+    Input paths are named after the policy's subject (``person``, ``partnership``) unless given.
+    """
+    path = path if path is not None else (policy.subject,)
     return policy.dictionary.prepare(raw, set(policy.needed_inputs), as_of, policy.subject, path)
 
 
