@@ -6,6 +6,7 @@ import hashlib
 import json
 from decimal import Decimal
 
+from .basket import compile_costs
 from .errors import PolicyError, PolicyErrors, SourceLocation
 from .expr import nodes
 from .expr.checker import Checker, ExprTypeError, suggest
@@ -258,9 +259,12 @@ class _Compiler:
                 self.figure(part.get("amount"), ("budget", "parts", i, "amount"),
                             part.get("provenance") or budget.get("provenance") or root_prov)
 
+        costs = compile_costs(self, listed_env, [str(b.get("id")) for b in data.get("bands", [])], bundle,
+                              {name: {v: i for i, v in enumerate(t.values)} for name, t in env.items()
+                               if t.kind == "enum" and t.ordered})
         unused = set(env) - {name for rule in [*points, *(b.rule for b in bands),
                                                 *(a for e in eligibility for a in e.alternatives)]
-                             for name in rule.condition.reads}
+                             for name in rule.condition.reads} - (costs.reads if costs else set())
         if any(e.code.startswith("expr_") for e in self.errors):
             unused = set()  # a rule that did not compile reads nothing: don't pile up follow-on errors
         used_params = {name for rule in [*points, *(b.rule for b in bands),
@@ -280,6 +284,7 @@ class _Compiler:
         reads = set().union(*(r.condition.reads for e in eligibility for r in e.alternatives), set(),
                             *(r.condition.reads for r in points), *(b.rule.condition.reads for b in bands))
         reads.discard("points")
+        reads |= costs.reads if costs else set()
         ordinals = {name: {v: i for i, v in enumerate(t.values)} for name, t in env.items()
                     if t.kind == "enum" and t.ordered}
         return Policy(
@@ -288,7 +293,7 @@ class _Compiler:
             content_hash=content_hash(bundle), file=self.doc.file, bundle=bundle, document=plain(data),
             facts=tuple(data.get("facts", [])), needed_inputs=frozenset(reads),
             eligibility=tuple(eligibility), points=tuple(points), bands=tuple(bands), budget=budget_fig,
-            figures=tuple(self.figures), ordinals=ordinals, dictionary=self.dictionary)
+            figures=tuple(self.figures), ordinals=ordinals, dictionary=self.dictionary, costs=costs)
 
 
 def compile_policy(doc: Document, dictionary: FactDictionary, bundle: dict) -> Policy:

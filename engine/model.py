@@ -115,6 +115,7 @@ class Policy:
     figures: tuple
     ordinals: dict = field(compare=False, repr=False)
     dictionary: object = field(compare=False, repr=False, default=None)
+    costs: object = field(compare=False, repr=False, default=None)  # engine.basket.Costs: basket and outcomes
 
     @property
     def key(self) -> str:

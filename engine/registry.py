@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from .analysis import check_bands
+from .catalogue import attach_shared_texts
 from .compiler import compile_policy, make_bundle
 from .errors import PolicyError, PolicyErrors, PolicyNotFound, SourceLocation
 from .facts import FactDictionary, build_dictionary
@@ -19,7 +20,7 @@ from .source import load_file, load_text
 
 FACTS_FILE = Path("national") / "facts.yaml"
 _ID = re.compile(r"^[a-z][a-z0-9-]*/[a-z][a-z0-9-]*$")
-_SHARED = {"facts.yaml"}
+_SHARED = {"facts.yaml", "services.yaml", "region-groups.yaml"}
 
 
 def find_root(path: Path) -> Path:
@@ -65,6 +66,7 @@ class Registry:
             try:
                 doc = load_file(path)
                 bundle = make_bundle(doc.text, str(path.relative_to(root)), facts_doc.text)
+                bundle = attach_shared_texts(bundle, doc.data, root)  # service catalogue, region groups
                 policy = compile_policy(doc, dictionary, bundle)
             except PolicyErrors as exc:
                 if only is None or path.resolve() in only:
