@@ -1,0 +1,106 @@
+"""The FastAPI application factory: wiring of routes, error mapping, and settings from the environment."""
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy import exc as sa_exc
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from engine.errors import InputErrors, PolicyNotFound
+from engine.registry import Registry
+
+from .exact_json import ExactJSONResponse
+from .keys import KeyRing
+from .routes import catalogue, decisions
+from .service import DecisionNotFound, Service, Store
+from .store.db import upgrade
+from .store.repository import IdempotencyConflict
+
+log = logging.getLogger("almp.api")
+DEFAULT_POLICIES = Path(__file__).resolve().parent.parent / "policies"
+
+DESCRIPTION = """Eligibility, costing and audit replay for Italian active labour-market programmes.
+
+Decisions are stored, hash-chained, before they are answered. Keys: `evaluate` (POST decisions),
+`audit` (read and replay decisions), `admin` (all). Health and the policy catalogue are public.
+Bad input gets 422 with the path (`loc`) of every bad field."""
+
+
+def create_app(*, policies: str | Path | None = None, database_url: str | None = None,
+               keys: KeyRing | None = None, registry: Registry | None = None, migrate: bool = True) -> FastAPI:
+    """Build the app. Defaults: shipped policies (or ALMP_POLICIES), ALMP_DATABASE_URL or ./almp.db,
+    keys from ALMP_API_KEYS_FILE (default ./almp-keys.txt) and ALMP_API_KEYS."""
+    registry = registry or Registry.load(policies or os.environ.get("ALMP_POLICIES") or DEFAULT_POLICIES)
+    store = Store(database_url)
+    if migrate:
+        upgrade(store.url)
+    service = Service(registry, store)
+    app = FastAPI(title="almp", version="1", description=DESCRIPTION,
+                  default_response_class=ExactJSONResponse)
+    app.state.service = service
+    app.state.keys = keys or KeyRing.from_environment()
+    app.include_router(catalogue.router)
+    decisions.add_cost_routes(decisions.router, service.kinds)
+    app.include_router(decisions.router)
+    _add_error_handlers(app)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory api.app:app_from_env`` (what ``almp serve`` runs)."""
+    return create_app(migrate=os.environ.get("ALMP_MIGRATE", "1") != "0")
+
+
+def _errors(items: list[dict], status: int = 422) -> ExactJSONResponse:
+    return ExactJSONResponse({"detail": items}, status_code=status)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def validation(_request: Request, exc: RequestValidationError):
+        # loc/msg/type only: echoing the input back would copy personal data into error logs.
+        return _errors([{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+                        for e in exc.errors()])
+
+    @app.exception_handler(InputErrors)
+    async def input_errors(_request: Request, exc: InputErrors):
+        return _errors([{"loc": ["body", *p.path], "msg": p.message, "type": p.code} for p in exc.problems])
+
+    @app.exception_handler(PolicyNotFound)
+    async def policy_not_found(_request: Request, exc: PolicyNotFound):
+        return ExactJSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(DecisionNotFound)
+    async def decision_not_found(_request: Request, exc: DecisionNotFound):
+        return ExactJSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(IdempotencyConflict)
+    async def conflict(_request: Request, exc: IdempotencyConflict):
+        return ExactJSONResponse({"detail": f"Idempotency-Key '{exc}' was already used with another request "
+                                            "body; use a new key for a new request"}, status_code=409)
+
+    async def store_down(_request: Request, exc: Exception):
+        log.warning("decision store unavailable: %s", exc)
+        return ExactJSONResponse({"detail": "the decision store is unavailable; nothing was stored. "
+                                            "Retry later."}, status_code=503, headers={"Retry-After": "5"})
+
+    for kind in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError,
+                 sa_exc.DisconnectionError):
+        app.add_exception_handler(kind, store_down)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException):
+        return ExactJSONResponse({"detail": exc.detail}, status_code=exc.status_code,
+                                 headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def backstop(_request: Request, exc: Exception):
+        # A backstop only: every expected failure above has its own status.
+        incident = uuid.uuid4().hex[:12]
+        log.exception("unexpected error %s", incident)
+        return ExactJSONResponse({"detail": f"internal error (incident {incident})"}, status_code=500)

@@ -1,0 +1,43 @@
+"""Request dependencies: the service, and who is calling with which role."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from .keys import ApiKey
+from .service import Service
+
+_api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False,
+                               description="an API key created with `almp keys add --role ROLE`")
+_bearer = HTTPBearer(auto_error=False, description="the same API key as a bearer token")
+
+
+def get_service(request: Request) -> Service:
+    return request.app.state.service
+
+
+ServiceDep = Annotated[Service, Depends(get_service)]
+
+
+def require(role: str):
+    """A dependency admitting keys that hold ``role`` (or admin): 401 without a valid key, 403 without the role."""
+
+    def check(request: Request, header: Annotated[str | None, Security(_api_key_header)] = None,
+              bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None) -> ApiKey:
+        presented = header or (bearer.credentials if bearer else None)
+        if not presented:
+            raise HTTPException(401, "an API key is required (header X-API-Key or Authorization: Bearer)",
+                                headers={"WWW-Authenticate": "Bearer"})
+        key = request.app.state.keys.lookup(presented)
+        if key is None:
+            raise HTTPException(401, "unknown API key", headers={"WWW-Authenticate": "Bearer"})
+        if not key.allows(role):
+            raise HTTPException(403, f"this key lacks the '{role}' role")
+        return key
+    return check
+
+
+Evaluator = Annotated[ApiKey, Depends(require("evaluate"))]
+Auditor = Annotated[ApiKey, Depends(require("audit"))]

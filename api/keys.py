@@ -1,0 +1,120 @@
+"""API keys: only their sha256 is ever stored; each key carries roles.
+
+A key file has one key per line: ``sha256:<hex> <role>[,<role>...] [name]`` (``#`` starts a
+comment). ``ALMP_API_KEYS`` holds the same entries separated by ``;``. The file is
+``ALMP_API_KEYS_FILE``, by default ``almp-keys.txt`` in the working directory.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+ROLES = ("evaluate", "audit", "admin")
+DEFAULT_FILE = "almp-keys.txt"
+
+
+class KeyFileError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    digest: str
+    roles: frozenset
+    name: str
+
+    @property
+    def caller(self) -> str:
+        return self.name or "key:" + self.digest.split(":")[1][:12]
+
+    def allows(self, role: str) -> bool:
+        return role in self.roles or "admin" in self.roles
+
+
+def digest(key: str) -> str:
+    return "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def keys_file(explicit: str | None = None) -> Path:
+    return Path(explicit or os.environ.get("ALMP_API_KEYS_FILE") or DEFAULT_FILE)
+
+
+def parse_entry(text: str, where: str) -> ApiKey | None:
+    text = text.split("#", 1)[0].strip()
+    if not text:
+        return None
+    parts = text.split(None, 2)
+    if len(parts) < 2 or not parts[0].startswith("sha256:") or len(parts[0]) != 71:
+        raise KeyFileError(f"{where}: expected 'sha256:<64 hex> <roles> [name]'")
+    roles = frozenset(r.strip() for r in parts[1].split(",") if r.strip())
+    unknown = roles - set(ROLES)
+    if unknown or not roles:
+        raise KeyFileError(f"{where}: unknown role(s) {', '.join(sorted(unknown)) or '(none)'}; "
+                           f"roles are {', '.join(ROLES)}")
+    return ApiKey(parts[0].lower(), roles, parts[2].strip() if len(parts) > 2 else "")
+
+
+def parse_keys(text: str, where: str, separator: str = "\n") -> dict[str, ApiKey]:
+    keys = {}
+    for number, line in enumerate(text.split(separator), 1):
+        entry = parse_entry(line, f"{where}:{number}")
+        if entry is not None:
+            keys[entry.digest] = entry
+    return keys
+
+
+class KeyRing:
+    """The configured keys; the file is re-read when it changes, so adding a key needs no restart."""
+
+    def __init__(self, path: Path | None = None, env_text: str | None = None):
+        self.path = path
+        self.env_keys = parse_keys(env_text or "", "ALMP_API_KEYS", ";")
+        self._stamp = None
+        self._file_keys: dict[str, ApiKey] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_environment(cls, path: str | None = None) -> "KeyRing":
+        return cls(keys_file(path), os.environ.get("ALMP_API_KEYS", ""))
+
+    def _current(self) -> dict[str, ApiKey]:
+        if self.path is None:
+            return self.env_keys
+        try:
+            stat = self.path.stat()
+            stamp = (stat.st_mtime_ns, stat.st_size)
+        except FileNotFoundError:
+            stamp = None
+        with self._lock:
+            if stamp != self._stamp:
+                text = self.path.read_text(encoding="utf-8") if stamp else ""
+                self._file_keys = parse_keys(text, str(self.path))
+                self._stamp = stamp
+            return {**self._file_keys, **self.env_keys}
+
+    def lookup(self, presented: str) -> ApiKey | None:
+        return self._current().get(digest(presented))
+
+
+def new_key() -> str:
+    return "almp_" + secrets.token_urlsafe(32)
+
+
+def add_key(path: Path, roles: list[str], name: str = "") -> str:
+    """Create a key, append its hash to ``path``, return the key (the only time it is seen)."""
+    bad = [r for r in roles if r not in ROLES]
+    if bad or not roles:
+        raise KeyFileError(f"unknown role(s) {', '.join(bad) or '(none)'}; roles are {', '.join(ROLES)}")
+    if any(c.isspace() for c in name) or "#" in name:
+        raise KeyFileError("a key name may not contain spaces or '#'")
+    key = new_key()
+    line = f"{digest(key)} {','.join(sorted(set(roles)))}" + (f" {name}" if name else "") + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as fh:
+        fh.write(line)
+    return key

@@ -1,0 +1,47 @@
+"""Public routes: health and the policy catalogue."""
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from engine.compiler import plain
+
+from ..deps import ServiceDep
+from ..exact_json import ExactJSONResponse, ExactJSONRoute
+from ..wire import Edition, Health, PolicyList, PolicySummary, Problem
+
+router = APIRouter(prefix="/v1", route_class=ExactJSONRoute, default_response_class=ExactJSONResponse)
+NOT_FOUND = {404: {"model": Problem, "description": "no such policy or version"}}
+
+
+@router.get("/health", response_model=Health, tags=["service"],
+            responses={503: {"model": Health, "description": "the decision store is unreachable"}})
+def health(service: ServiceDep):
+    try:
+        service.store.ping()
+        database = "ok"
+    except Exception:  # noqa: BLE001 - any failure to reach the store means "unavailable" here
+        database = "unavailable"
+    body = {"status": "ok" if database == "ok" else "degraded", "database": database,
+            "policies": len(service.registry.policies), "engine_version": service.engine_version}
+    return ExactJSONResponse(body, status_code=200 if database == "ok" else 503)
+
+
+@router.get("/policies", response_model=PolicyList, tags=["policies"])
+def list_policies(service: ServiceDep):
+    """Every edition of every programme: id, version, window, status, content hash."""
+    return {"policies": [p.summary() for p in service.registry.policies]}
+
+
+@router.get("/policies/{authority}/{programme}", response_model=list[PolicySummary], tags=["policies"],
+            responses=NOT_FOUND)
+def list_editions(authority: str, programme: str, service: ServiceDep):
+    """The editions of one programme, oldest first."""
+    return [p.summary() for p in service.registry.editions(f"{authority}/{programme}")]
+
+
+@router.get("/policies/{authority}/{programme}/{version}", response_model=Edition, tags=["policies"],
+            responses=NOT_FOUND)
+def get_edition(authority: str, programme: str, version: str, service: ServiceDep):
+    """One edition as JSON: its summary and the whole policy document."""
+    policy = service.registry.get(f"{authority}/{programme}", version)
+    return {"summary": policy.summary(), "document": plain(policy.document)}

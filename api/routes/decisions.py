@@ -1,0 +1,81 @@
+"""Deciding (evaluate role) and reading / replaying stored decisions (audit role)."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Header
+
+from ..deps import Auditor, Evaluator, ServiceDep
+from ..exact_json import ExactJSONResponse, ExactJSONRoute
+from ..store.repository import StoredDecision
+from ..wire import (ClaimRequest, DecisionOut, EligibilityRequest, PlanRequest, Problem, ReplayOut, ReplayRequest,
+                    StoredDecisionOut, ValidationErrorOut)
+
+router = APIRouter(prefix="/v1", route_class=ExactJSONRoute, default_response_class=ExactJSONResponse)
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255, min_length=1,
+                                              description="a retry with the same key and body returns the "
+                                                          "same decision; another body gets 409")]
+_AUTH = {401: {"model": Problem, "description": "no or unknown API key"},
+         403: {"model": Problem, "description": "the key lacks the role"}}
+_DECIDE = {**_AUTH, 404: {"model": Problem, "description": "no such policy, version or edition in force"},
+           409: {"model": Problem, "description": "Idempotency-Key reused with another body"},
+           422: {"model": ValidationErrorOut, "description": "bad input; every bad field by path"},
+           503: {"model": Problem, "description": "the decision store is unavailable; nothing was stored"}}
+
+
+def _decision_response(stored: StoredDecision, created: bool) -> ExactJSONResponse:
+    return ExactJSONResponse({"decision_id": stored.id, **stored.full_result()},
+                             headers={"Location": f"/v1/decisions/{stored.id}",
+                                      "Idempotent-Replayed": "false" if created else "true"})
+
+
+def _decide(service, kind: str, request, key, idempotency_key):
+    stored, created = service.decide(kind, request.model_dump(), caller=key.caller,
+                                     idempotency_key=idempotency_key)
+    return _decision_response(stored, created)
+
+
+@router.post("/eligibility", response_model=DecisionOut, responses=_DECIDE, tags=["decisions"])
+def eligibility(request: EligibilityRequest, service: ServiceDep, key: Evaluator,
+                idempotency_key: IdempotencyKey = None):
+    """Evaluate a person; the decision is stored (and chained) before this answers."""
+    return _decide(service, "eligibility", request, key, idempotency_key)
+
+
+def add_cost_routes(router: APIRouter, kinds) -> None:
+    """Plan costing and claim pricing, present only when the engine provides them."""
+    if "plan" in kinds:
+        @router.post("/plans", response_model=DecisionOut, responses=_DECIDE, tags=["decisions"])
+        def plans(request: PlanRequest, service: ServiceDep, key: Evaluator,
+                  idempotency_key: IdempotencyKey = None):
+            """Cost a plan of services; stored like an eligibility decision (kind "plan")."""
+            return _decide(service, "plan", request, key, idempotency_key)
+    if "claim" in kinds:
+        @router.post("/claims", response_model=DecisionOut, responses=_DECIDE, tags=["decisions"])
+        def claims(request: ClaimRequest, service: ServiceDep, key: Evaluator,
+                   idempotency_key: IdempotencyKey = None):
+            """Price a claim for payment; stored like an eligibility decision (kind "claim")."""
+            return _decide(service, "claim", request, key, idempotency_key)
+
+
+@router.get("/decisions/{decision_id}", response_model=StoredDecisionOut, tags=["audit"],
+            responses={**_AUTH, 404: {"model": Problem, "description": "no such decision"}})
+def get_decision(decision_id: str, service: ServiceDep, key: Auditor):
+    """A stored decision: input, result, trace, the edition's content hash, its place in the chain."""
+    d = service.get(decision_id)
+    return ExactJSONResponse({
+        "id": d.id, "seq": d.seq, "created_at": d.created_at, "kind": d.kind, "policy_id": d.policy_id,
+        "version": d.version, "content_hash": d.content_hash, "engine_version": d.engine_version,
+        "as_of": d.as_of.isoformat(), "caller": d.caller, "input": d.input, "result": d.result,
+        "trace": d.trace, "row_hash": d.row_hash})
+
+
+@router.post("/decisions/{decision_id}/replay", response_model=ReplayOut, tags=["audit"],
+             responses={**_AUTH, 404: {"model": Problem, "description": "no such decision or version"},
+                        422: {"model": ValidationErrorOut, "description": "bad body"}})
+def replay(decision_id: str, service: ServiceDep, key: Auditor,
+           request: Annotated[ReplayRequest | None, Body()] = None):
+    """Re-evaluate under the exact stored edition (identical true/false plus differences), or, given a
+    version, a what-if under that edition of the same programme."""
+    return ExactJSONResponse(service.replay(decision_id, request.version if request else None))

@@ -1,0 +1,66 @@
+"""Database connection: URL choice, engine set-up per dialect, Alembic migrations."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+DEFAULT_URL = "sqlite:///almp.db"
+
+
+def database_url(explicit: str | None = None) -> str:
+    """``explicit``, else ``ALMP_DATABASE_URL``, else the SQLite file ``almp.db`` in the working directory."""
+    return explicit or os.environ.get("ALMP_DATABASE_URL") or DEFAULT_URL
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        _sqlite_transactions(engine)
+        return engine
+    # pre_ping drops connections that died with a database restart, so the service recovers alone.
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_recycle=1800,
+                         connect_args={"connect_timeout": 5} if "psycopg" in url or "postgres" in url else {})
+
+
+def _sqlite_transactions(engine: Engine) -> None:
+    # pysqlite defers BEGIN until the first write, so two writers could read the same chain head.
+    # BEGIN IMMEDIATE takes the write lock at the start of every transaction instead.
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def alembic_config(url: str):
+    from alembic.config import Config
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Apply migrations; safe to call from several processes at once (the migration takes a lock)."""
+    from alembic import command
+    command.upgrade(alembic_config(url), revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()

@@ -1,0 +1,196 @@
+"""Reads and appends on the decision store. The caller owns the transaction, except where noted."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from dataclasses import dataclass
+from typing import Iterator
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import jsontext
+from .chain import GENESIS, row_hash, utc_text
+from .tables import ChainHead, Decision, Edition
+
+
+class IdempotencyConflict(Exception):
+    """The idempotency key was already used with another request body."""
+
+
+@dataclass(frozen=True)
+class StoredDecision:
+    """A decision as read back from the store (JSON payloads parsed, numbers exact)."""
+
+    id: str
+    seq: int
+    created_at: str
+    kind: str
+    policy_id: str
+    version: str
+    content_hash: str
+    engine_version: str
+    as_of: dt.date
+    caller: str
+    input: dict
+    result: dict
+    trace: list
+    row_hash: str
+
+    @classmethod
+    def from_row(cls, row: Decision) -> "StoredDecision":
+        return cls(id=row.id, seq=row.seq, created_at=utc_text(row.created_at), kind=row.kind,
+                   policy_id=row.policy_id, version=row.version, content_hash=row.content_hash,
+                   engine_version=row.engine_version, as_of=row.as_of, caller=row.caller,
+                   input=jsontext.loads(row.input_json), result=jsontext.loads(row.result_json),
+                   trace=jsontext.loads(row.trace_json), row_hash=row.row_hash)
+
+    def full_result(self) -> dict:
+        """The engine's answer as it was sent: the result with its trace."""
+        return {**self.result, "trace": self.trace}
+
+
+def request_hash(kind: str, body) -> str:
+    text = jsontext.canonical({"kind": kind, "body": body})
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _lock_head(session: Session) -> ChainHead:
+    # PostgreSQL: the row lock serialises appends across workers and machines. SQLite: the
+    # transaction already began IMMEDIATE (api.store.db), which holds the database write lock.
+    head = session.execute(select(ChainHead).where(ChainHead.id == 1).with_for_update()).scalar_one()
+    return head
+
+
+def _store_edition(session: Session, policy) -> None:
+    if session.get(Edition, policy.content_hash) is None:
+        session.add(Edition(content_hash=policy.content_hash, policy_id=policy.id, version=policy.version,
+                            bundle_json=jsontext.canonical(policy.bundle),
+                            stored_at=dt.datetime.now(dt.timezone.utc)))
+
+
+def append_decision(session: Session, *, kind: str, policy, as_of: dt.date, input: dict, result: dict,
+                    engine_version: str, caller: str, idempotency_key: str | None,
+                    req_hash: str) -> tuple[StoredDecision, bool]:
+    """Append one decision to the chain; returns (decision, created). Call inside ``session.begin()``.
+
+    With an ``idempotency_key`` already stored for the same request, the stored decision is
+    returned and nothing is added; for another request, ``IdempotencyConflict``.
+    """
+    head = _lock_head(session)
+    if idempotency_key is not None:
+        existing = session.execute(select(Decision).where(Decision.idempotency_key == idempotency_key)
+                                   ).scalar_one_or_none()
+        if existing is not None:
+            if existing.request_hash != req_hash:
+                raise IdempotencyConflict(idempotency_key)
+            return StoredDecision.from_row(existing), False
+    _store_edition(session, policy)
+    body = dict(result)
+    trace = body.pop("trace", [])
+    row = Decision(seq=head.seq + 1, id=str(uuid.uuid4()),
+                   created_at=dt.datetime.now(dt.timezone.utc),
+                   kind=kind, policy_id=policy.id, version=policy.version, content_hash=policy.content_hash,
+                   engine_version=engine_version, as_of=as_of, caller=caller,
+                   idempotency_key=idempotency_key, request_hash=req_hash,
+                   input_json=jsontext.canonical(input), result_json=jsontext.canonical(body),
+                   trace_json=jsontext.canonical(trace), prev_hash=head.row_hash, row_hash="")
+    row.row_hash = row_hash(row)
+    session.add(row)
+    head.seq = row.seq
+    head.row_hash = row.row_hash
+    session.flush()
+    return StoredDecision.from_row(row), True
+
+
+def get_decision(session: Session, decision_id: str) -> StoredDecision | None:
+    row = session.execute(select(Decision).where(Decision.id == decision_id)).scalar_one_or_none()
+    return None if row is None else StoredDecision.from_row(row)
+
+
+def get_bundle(session: Session, content_hash: str) -> dict | None:
+    edition = session.get(Edition, content_hash)
+    return None if edition is None else jsontext.loads(edition.bundle_json)
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
+
+
+def iter_decisions(session: Session, start: dt.date, end: dt.date, policy_id: str | None = None,
+                   batch: int = 500) -> Iterator[StoredDecision]:
+    """Decisions taken from ``start`` to ``end`` inclusive (UTC days), in chain order."""
+    query = select(Decision).where(Decision.created_at >= _day_start(start),
+                                   Decision.created_at < _day_start(end + dt.timedelta(days=1)))
+    if policy_id:
+        query = query.where(Decision.policy_id == policy_id)
+    for row in session.execute(query.order_by(Decision.seq).execution_options(yield_per=batch)).scalars():
+        yield StoredDecision.from_row(row)
+
+
+def decisions_between(session_or_url, start: dt.date, end: dt.date, policy_id: str | None = None,
+                      kind: str | None = None) -> Iterator[dict]:
+    """Stored decisions taken between two dates (inclusive), for reports such as the avviso tooling.
+
+    ``session_or_url`` is an open ``Session`` or a database URL (None: ``ALMP_DATABASE_URL`` or
+    ./almp.db). Yields plain dicts: id, created_at, kind, policy_id, version, content_hash,
+    as_of, input, result (without trace). Numbers are exact (Decimal).
+    """
+    if isinstance(session_or_url, Session):
+        yield from _plain_decisions(session_or_url, start, end, policy_id, kind)
+        return
+    from .db import database_url, make_engine, session_factory
+    engine = make_engine(database_url(session_or_url))
+    try:
+        with session_factory(engine)() as session:
+            yield from _plain_decisions(session, start, end, policy_id, kind)
+    finally:
+        engine.dispose()
+
+
+def _plain_decisions(session, start, end, policy_id, kind):
+    for d in iter_decisions(session, start, end, policy_id):
+        if kind is None or d.kind == kind:
+            yield {"id": d.id, "created_at": d.created_at, "kind": d.kind, "policy_id": d.policy_id,
+                   "version": d.version, "content_hash": d.content_hash, "as_of": d.as_of,
+                   "input": d.input, "result": d.result}
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    checked: int
+    head_seq: int
+    problem: str = ""
+    decision_id: str | None = None
+
+
+def verify_chain(session: Session, batch: int = 1000) -> ChainReport:
+    """Walk the chain in order; the first altered, removed or reordered row is reported by id."""
+    prev_hash, prev_seq, prev_id, count = GENESIS, 0, None, 0
+    rows = session.execute(select(Decision).order_by(Decision.seq).execution_options(yield_per=batch)).scalars()
+    for row in rows:
+        count += 1
+        after = f"after decision {prev_id} (seq {prev_seq})" if prev_id else "at the start of the chain"
+        if row.seq != prev_seq + 1:
+            return ChainReport(False, count, prev_seq, f"decision(s) seq {prev_seq + 1}..{row.seq - 1} missing "
+                               f"{after}; next is {row.id} (seq {row.seq})", row.id)
+        if row.prev_hash != prev_hash:
+            return ChainReport(False, count, prev_seq, f"decision {row.id} (seq {row.seq}) does not link to the "
+                               f"row before it ({after}): a row was removed, replaced or altered", row.id)
+        if row_hash(row) != row.row_hash:
+            return ChainReport(False, count, prev_seq, f"decision {row.id} (seq {row.seq}) was altered: its "
+                               f"content no longer matches its hash", row.id)
+        prev_hash, prev_seq, prev_id = row.row_hash, row.seq, row.id
+    head = session.get(ChainHead, 1)
+    if head is None or head.seq != prev_seq or head.row_hash != prev_hash:
+        shown = f"seq {head.seq}" if head else "missing"
+        return ChainReport(False, count, prev_seq, f"the chain head ({shown}) does not match the last stored "
+                           f"decision (seq {prev_seq}, {prev_id}): the latest decision(s) were removed", prev_id)
+    for edition in session.execute(select(Edition)).scalars():
+        from engine.compiler import content_hash
+        if content_hash(jsontext.loads(edition.bundle_json)) != edition.content_hash:
+            return ChainReport(False, count, prev_seq, f"stored edition {edition.policy_id}@{edition.version} "
+                               f"({edition.content_hash}) was altered: its texts no longer match its hash")
+    return ChainReport(True, count, prev_seq)

@@ -1,0 +1,62 @@
+"""Storage models of the decision store (wire models live apart, in ``api.wire``).
+
+JSON payloads are kept as canonical JSON *text*, not a JSON column type: the row hash is
+taken over those exact bytes, and PostgreSQL's jsonb would reorder keys and reformat numbers.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, Date, DateTime, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Decision(Base):
+    """One decision, append-only; ``seq`` orders the hash chain."""
+
+    __tablename__ = "decisions"
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                     autoincrement=False)
+    id: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    policy_id: Mapped[str] = mapped_column(String(128), nullable=False, index=True)
+    version: Mapped[str] = mapped_column(String(64), nullable=False)
+    content_hash: Mapped[str] = mapped_column(String(80), nullable=False)
+    engine_version: Mapped[str] = mapped_column(String(128), nullable=False)
+    as_of: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    caller: Mapped[str] = mapped_column(String(128), nullable=False)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True, nullable=True)
+    request_hash: Mapped[str] = mapped_column(String(80), nullable=False)
+    input_json: Mapped[str] = mapped_column(Text, nullable=False)
+    result_json: Mapped[str] = mapped_column(Text, nullable=False)
+    trace_json: Mapped[str] = mapped_column(Text, nullable=False)
+    prev_hash: Mapped[str] = mapped_column(String(80), nullable=False)
+    row_hash: Mapped[str] = mapped_column(String(80), nullable=False)
+
+
+class Edition(Base):
+    """The exact texts of a policy edition, stored once by content hash."""
+
+    __tablename__ = "editions"
+
+    content_hash: Mapped[str] = mapped_column(String(80), primary_key=True)
+    policy_id: Mapped[str] = mapped_column(String(128), nullable=False)
+    version: Mapped[str] = mapped_column(String(64), nullable=False)
+    bundle_json: Mapped[str] = mapped_column(Text, nullable=False)
+    stored_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class ChainHead(Base):
+    """A single row (id 1): the last decision of the chain; locking it serialises appends."""
+
+    __tablename__ = "chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), nullable=False)
+    row_hash: Mapped[str] = mapped_column(String(80), nullable=False)
