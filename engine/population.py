@@ -1,0 +1,190 @@
+"""Populations of job seekers as CSV: a synthetic generator and a checking reader.
+
+Columns are the person facts of the fact dictionary that callers send (derived facts
+such as ``age`` are computed at the simulation date), plus an optional ``person_id``.
+Cells: dates ``YYYY-MM-DD``, booleans ``true``/``false``, an empty cell is null, lists
+are ``;``-separated. A real anonymised extract with the same columns reads the same way.
+Synthetic populations are written by ``synthetic.py``.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from .calendar import completed_months, completed_years
+from .errors import AlmpError
+from .facts import DECIMAL_PLACES, FactDictionary
+
+ID_COLUMN = "person_id"
+LIST_SEPARATOR = ";"
+_DERIVATIONS = {"completed_years": completed_years, "completed_months": completed_months}
+_TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
+
+class PopulationError(AlmpError):
+    """A population file that cannot be read (bad header or a bad row); names file and line."""
+
+
+# -- reading ------------------------------------------------------------------------------------
+class RowReader:
+    """Turns CSV rows into typed evaluation environments (facts plus derived facts at ``as_of``).
+
+    Only the columns a policy needs are converted (the rest are checked for presence only),
+    because conversion is the hot loop of a million-person simulation.
+    """
+
+    def __init__(self, dictionary: FactDictionary, header: list[str], needed: set[str], as_of: dt.date,
+                 file: str = "<population>"):
+        self.file = file
+        inputs = {n: f for n, f in dictionary.facts.items() if f.subject == "person" and not f.derived_from}
+        unknown = [c for c in header if c not in inputs and c != ID_COLUMN]
+        if unknown:
+            from .expr.checker import suggest
+            hints = [suggest(c, list(inputs)) for c in unknown]
+            raise PopulationError(f"{file}:1: unknown column(s) {unknown}"
+                                  + "".join(f"; {h}" for h in hints if h)
+                                  + f" (columns are person facts of the dictionary: {', '.join(inputs)})")
+        if len(set(header)) != len(header):
+            dupes = sorted({c for c in header if header.count(c) > 1})
+            raise PopulationError(f"{file}:1: duplicate column(s) {dupes}")
+        wanted = dictionary.closure(needed)
+        missing = sorted(wanted - set(header))
+        if missing:
+            raise PopulationError(f"{file}:1: missing column(s) {missing} needed by the policy")
+        self.converters = [(i, name, _converter(inputs[name])) for i, name in enumerate(header) if name in wanted]
+        self.derived = [(f.name, f.derived_from, _DERIVATIONS[f.derivation])
+                        for f in dictionary.facts.values()
+                        if f.derived_from and f.subject == "person" and f.derived_from in wanted]
+        self.width = len(header)
+        self.as_of = as_of
+
+    def env(self, row: list[str], line: int) -> dict:
+        if len(row) != self.width:
+            raise PopulationError(f"{self.file}:{line}: expected {self.width} cells, found {len(row)}")
+        env = {}
+        for index, name, convert in self.converters:
+            try:
+                env[name] = convert(row[index])
+            except ValueError as exc:
+                raise PopulationError(f"{self.file}:{line}: column '{name}': {exc}") from None
+        as_of = self.as_of
+        for name, source, derive in self.derived:
+            value = env[source]
+            env[name] = None if value is None else derive(value, as_of)
+        return env
+
+
+def _converter(fact):
+    kind, nullable, name = fact.type.kind, fact.nullable, fact.name
+
+    def null():
+        if nullable:
+            return None
+        raise ValueError(f"empty cell, but '{name}' may not be null")
+
+    if kind == "date":
+        def convert(text):
+            if not text:
+                return null()
+            if len(text) != 10:
+                raise ValueError(f"expected a date YYYY-MM-DD, got {text!r}")
+            try:
+                return dt.date.fromisoformat(text)
+            except ValueError:
+                raise ValueError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+    elif kind in ("boolean", "bool"):
+        def convert(text):
+            if not text:
+                return null()
+            low = text.lower()
+            if low in _TRUE:
+                return True
+            if low in _FALSE:
+                return False
+            raise ValueError(f"expected true or false, got {text!r}")
+    elif kind == "int":
+        def convert(text):
+            if not text:
+                return null()
+            try:
+                return _in_range(fact, int(text))
+            except ValueError as exc:
+                raise ValueError(str(exc) if "must be" in str(exc) else f"expected a whole number, got {text!r}") \
+                    from None
+    elif kind == "decimal":
+        def convert(text):
+            if not text:
+                return null()
+            try:
+                number = Decimal(text)
+            except InvalidOperation:
+                raise ValueError(f"expected a decimal number, got {text!r}") from None
+            if not number.is_finite() or number.as_tuple().exponent < -DECIMAL_PLACES:
+                raise ValueError(f"expected a finite number with at most {DECIMAL_PLACES} decimals, got {text!r}")
+            return _in_range(fact, number)
+    elif kind == "enum":
+        values = frozenset(fact.type.values)
+
+        def convert(text):
+            if not text:
+                return null()
+            if text in values:
+                return text
+            from .expr.checker import suggest
+            hint = suggest(text, fact.type.values)
+            raise ValueError(f"{text!r} is not one of {list(fact.type.values)}" + (f"; {hint}" if hint else ""))
+    elif kind == "list":
+        allowed = frozenset(fact.type.item.values)
+
+        def convert(text):
+            items = [t for t in text.split(LIST_SEPARATOR) if t] if text else []
+            for item in items:
+                if item not in allowed:
+                    raise ValueError(f"{item!r} is not one of {sorted(allowed)}")
+            return tuple(sorted(set(items)))
+    else:  # the dictionary is checked on load; a new type needs a converter here
+        raise PopulationError(f"fact '{name}' has type {kind}, which population files cannot carry")
+    return convert
+
+
+def _in_range(fact, number):
+    if fact.minimum is not None and number < fact.minimum:
+        raise ValueError(f"must be at least {fact.minimum}, got {number}")
+    if fact.maximum is not None and number > fact.maximum:
+        raise ValueError(f"must be at most {fact.maximum}, got {number}")
+    return number
+
+
+def read_header(path: Path) -> list[str]:
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            header = next(csv.reader(_skip_comments(fh)), None)
+    except OSError as exc:
+        raise PopulationError(f"{path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise PopulationError(f"{path}: not UTF-8 text") from None
+    if not header:
+        raise PopulationError(f"{path}:1: empty file (expected a header row of fact names)")
+    return [h.strip() for h in header]
+
+
+def _skip_comments(fh):
+    for line in fh:
+        if not line.startswith("#"):
+            yield line
+
+
+def input_columns(dictionary: FactDictionary) -> list[str]:
+    return [n for n, f in dictionary.facts.items() if f.subject == "person" and not f.derived_from]
+
+
+def read_meta(path: Path) -> dict:
+    meta = Path(str(path) + ".meta.json")
+    if not meta.is_file():
+        return {}
+    try:
+        return json.loads(meta.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise PopulationError(f"{meta}: not a readable population sidecar ({exc})") from None

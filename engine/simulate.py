@@ -1,0 +1,293 @@
+"""Simulate editions over a population: who is eligible, in which band, at what cost.
+
+The population CSV is streamed in chunks of whole records through a pool of worker
+processes (the rules run in pure Python, so cores, not threads, add speed); at most a
+few chunks are in flight, so memory does not grow with the file. Each worker compiles
+the editions once from their exact texts (bundles) and runs the reference backend;
+the main process checks a sample of people against the durable-rules backend.
+
+Per person the outcome is a *state*: ``not eligible``, a band id, or ``no band``.
+Money is computed once, at the end, from counts times the edition's Decimal figures.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import multiprocessing
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Callable
+
+from .backends import ReferenceBackend
+from .compiler import compile_bundle
+from .evaluate import decide
+from .model import Policy
+from .money import to_cents
+from .population import PopulationError, RowReader, read_header
+
+NOT_ELIGIBLE = "not eligible"
+NO_BAND = "no band"
+CHUNK_LINES = 10_000
+SAMPLE = 1_000
+
+
+@dataclass
+class Tally:
+    """Counts for one run; tallies of chunks add up."""
+
+    people: int = 0
+    states: list = field(default_factory=list)  # one Counter of states per edition
+    transitions: Counter = field(default_factory=Counter)  # (state in first, state in second) -> people
+
+    def add(self, other: "Tally") -> None:
+        self.people += other.people
+        if not self.states:
+            self.states = [Counter() for _ in other.states]
+        for mine, theirs in zip(self.states, other.states):
+            mine.update(theirs)
+        self.transitions.update(other.transitions)
+
+
+def state_of(policy: Policy, backend, env: dict) -> str:
+    """The state of one person under ``policy`` (the same decision ``evaluate`` explains)."""
+    fired, banded, _ = decide(policy, env, backend)
+    if not all(any(a.key in fired for a in rule.alternatives) for rule in policy.eligibility):
+        return NOT_ELIGIBLE
+    for band in policy.bands:
+        if band.rule.key in banded:
+            return band.id
+    return NO_BAND
+
+
+class _Runner:
+    """What one worker needs: compiled editions, their backends, and the row reader."""
+
+    def __init__(self, bundles: list[dict], header: list[str], as_of: dt.date, file: str):
+        self.policies = [compile_bundle(b) for b in bundles]
+        self.backends = [ReferenceBackend(p) for p in self.policies]
+        needed = set().union(*(p.needed_inputs for p in self.policies))
+        self.reader = RowReader(self.policies[0].dictionary, header, needed, as_of, file)
+
+    def run(self, chunk: tuple[int, str]) -> Tally:
+        first_line, text = chunk
+        tally = Tally(states=[Counter() for _ in self.policies])
+        pairs = list(zip(self.policies, self.backends))
+        compare = len(pairs) == 2
+        reader = csv.reader(io.StringIO(text))
+        line = first_line
+        for row in reader:
+            at, line = line, first_line + reader.line_num
+            if not row:
+                continue
+            env = self.reader.env(row, at)
+            states = [state_of(p, b, env) for p, b in pairs]
+            for counter, state in zip(tally.states, states):
+                counter[state] += 1
+            if compare:
+                tally.transitions[(states[0], states[1])] += 1
+            tally.people += 1
+        return tally
+
+
+_RUNNER: _Runner | None = None
+
+
+def _init(bundles, header, as_of, file):
+    global _RUNNER
+    _RUNNER = _Runner(bundles, header, as_of, file)
+
+
+def _work(chunk):
+    try:
+        return _RUNNER.run(chunk)
+    except PopulationError as exc:
+        return exc
+
+
+def chunks(path: Path, lines_per_chunk: int = CHUNK_LINES, limit: int | None = None):
+    """(first line number, text of whole CSV records) after the header; comment lines (#) skipped.
+
+    A record whose quoted cell holds a newline spans several lines: lines are joined until
+    the quotes balance, so a chunk never splits a record.
+    """
+    with open(path, newline="", encoding="utf-8") as fh:
+        number = 0
+        for raw in fh:
+            number += 1
+            if not raw.startswith("#"):
+                break  # the header
+        pending, first, count, open_quote, taken = [], number + 1, 0, False, 0
+        for raw in fh:
+            number += 1
+            if not pending and not open_quote:
+                first = number
+            pending.append(raw)
+            if raw.count('"') % 2:
+                open_quote = not open_quote
+            if open_quote:
+                continue
+            count += 1
+            taken += 1
+            if count >= lines_per_chunk or (limit is not None and taken >= limit):
+                yield first, "".join(pending)
+                pending, count = [], 0
+                if limit is not None and taken >= limit:
+                    return
+        if pending:
+            yield first, "".join(pending)
+
+
+def run(policies: list[Policy], path: Path, as_of: dt.date, workers: int | None = None,
+        progress: Callable[[int, int], None] | None = None) -> Tally:
+    """Tally ``policies`` (one, or two to compare) over the population at ``path``."""
+    path = Path(path)
+    header = read_header(path)
+    bundles = [p.bundle for p in policies]
+    # check the header in this process first: a bad column is one clear error, not one per worker
+    RowReader(policies[0].dictionary, header, set().union(*(p.needed_inputs for p in policies)), as_of, str(path))
+    total_bytes = max(path.stat().st_size, 1)
+    tally = Tally(states=[Counter() for _ in policies])
+    done_bytes = 0
+    workers = workers or os.cpu_count() or 1
+
+    def account(result, size):
+        nonlocal done_bytes
+        if isinstance(result, PopulationError):
+            raise result
+        tally.add(result)
+        done_bytes += size
+        if progress:
+            progress(done_bytes, total_bytes)
+
+    if workers == 1:
+        runner = _Runner(bundles, header, as_of, str(path))
+        for chunk in chunks(path):
+            account(runner.run(chunk), len(chunk[1]))
+        return tally
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    with context.Pool(workers, initializer=_init, initargs=(bundles, header, as_of, str(path))) as pool:
+        in_flight = []
+        for chunk in chunks(path):
+            in_flight.append((pool.apply_async(_work, (chunk,)), len(chunk[1].encode("utf-8"))))
+            # backpressure: never more than two chunks per worker held in memory
+            while len(in_flight) >= 2 * workers:
+                result, size = in_flight.pop(0)
+                account(result.get(), size)
+        for result, size in in_flight:
+            account(result.get(), size)
+    return tally
+
+
+def verify_sample(policies: list[Policy], path: Path, as_of: dt.date, size: int = SAMPLE) -> tuple[int, list]:
+    """Run the first ``size`` people on durable-rules and on the reference backend; list disagreements."""
+    from .durable_backend import DurableBackend
+    header = read_header(path)
+    mismatches, checked = [], 0
+    for policy in policies:
+        reader = RowReader(policy.dictionary, header, set(policy.needed_inputs), as_of, str(path))
+        durable, reference = DurableBackend.for_policy(policy), ReferenceBackend(policy)
+        for first, text in chunks(path, size, limit=size):
+            rows = csv.reader(io.StringIO(text))
+            line = first
+            for row in rows:
+                at, line = line, first + rows.line_num
+                if not row:
+                    continue
+                env = reader.env(row, at)
+                a, b = decide(policy, env, reference), decide(policy, env, durable)
+                checked += 1
+                if a != b:
+                    mismatches.append({"policy": policy.key, "line": at, "reference": _show(a),
+                                       "durable": _show(b)})
+    return checked, mismatches
+
+
+def _show(decision) -> dict:
+    fired, banded, points = decision
+    return {"fired": sorted(fired), "banded": sorted(banded), "points": points}
+
+
+# -- money and summary ----------------------------------------------------------------------------
+def parse_rates(items: list[str], policy: Policy) -> dict[str, Decimal]:
+    """``band=rate`` pairs (``*=rate`` for every band); rates are shares between 0 and 1."""
+    bands = [b.id for b in policy.bands]
+    rates: dict[str, Decimal] = {}
+    for item in items or []:
+        band, sep, text = item.partition("=")
+        if not sep:
+            raise ValueError(f"--outcome-rate '{item}': write band=rate, e.g. 3=0.6 or *=0.5")
+        try:
+            rate = Decimal(text)
+        except ArithmeticError:
+            raise ValueError(f"--outcome-rate '{item}': '{text}' is not a number") from None
+        if not rate.is_finite() or not Decimal(0) <= rate <= Decimal(1):
+            raise ValueError(f"--outcome-rate '{item}': a rate is a share between 0 and 1")
+        if band == "*":
+            for b in bands:
+                rates.setdefault(b, rate)
+        elif band in bands:
+            rates[band] = rate
+        else:
+            raise ValueError(f"--outcome-rate '{item}': no band '{band}' (bands: {', '.join(bands)})")
+    return rates
+
+
+def summarise(policy: Policy, states: Counter, people: int, rates: dict[str, Decimal],
+              take_up: Decimal = Decimal(1)) -> dict:
+    """Eligibility, people and commitments per band, and expected outcome payments, as JSON-ready data."""
+    eligible = people - states.get(NOT_ELIGIBLE, 0)
+    rows, total, expected = [], Decimal(0), Decimal(0)
+    for band in policy.bands:
+        count = states.get(band.id, 0)
+        amount = band.amount.value if band.amount and band.amount.value is not None else Decimal(0)
+        committed = Decimal(count) * Decimal(amount) * take_up
+        total += committed
+        row = {"band": band.id, "label": band.label, "people": count, "amount": str(to_cents(amount)),
+               "amount_status": band.amount.status if band.amount else "missing",
+               "commitments": str(to_cents(committed))}
+        if band.id in rates:
+            paid = committed * rates[band.id]
+            expected += paid
+            row["outcome_rate"] = str(rates[band.id])
+            row["expected_payments"] = str(to_cents(paid))
+        rows.append(row)
+    budget = policy.budget.value if policy.budget and policy.budget.value is not None else None
+    out = {
+        "policy": policy.key, "content_hash": policy.content_hash, "people": people, "eligible": eligible,
+        "eligibility_rate": _share(eligible, people), "not_eligible": states.get(NOT_ELIGIBLE, 0),
+        "no_band": states.get(NO_BAND, 0), "take_up": str(take_up), "bands": rows,
+        "commitments": str(to_cents(total)),
+        "budget": None if budget is None else str(to_cents(budget)),
+        "budget_used": None if not budget else _share(total, Decimal(budget)),
+        "over_budget": None if budget is None else total > budget,
+        "expected_payments": str(to_cents(expected)) if rates else None,
+        "outcome_rates": {k: str(v) for k, v in rates.items()},
+        "provisional_amounts": [b.id for b in policy.bands if b.amount is None or b.amount.provisional],
+    }
+    return out
+
+
+def _share(part, whole) -> str | None:
+    if not whole:
+        return None
+    return str((Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001")))
+
+
+def compare(first: dict, second: dict, transitions: Counter) -> dict:
+    """Who changes state between two editions, and what it does to commitments and the budget."""
+    moves = [{"from": a, "to": b, "people": n} for (a, b), n in
+             sorted(transitions.items(), key=lambda kv: (-kv[1], kv[0])) if a != b]
+    delta = Decimal(second["commitments"]) - Decimal(first["commitments"])
+    out = {"from": first["policy"], "to": second["policy"], "changed_people": sum(m["people"] for m in moves),
+           "transitions": moves, "commitments_delta": str(to_cents(delta)),
+           "eligible_delta": second["eligible"] - first["eligible"]}
+    if first.get("expected_payments") is not None and second.get("expected_payments") is not None:
+        out["expected_payments_delta"] = str(to_cents(Decimal(second["expected_payments"])
+                                                      - Decimal(first["expected_payments"])))
+    if second["budget"] is not None:
+        out["budget_left"] = str(to_cents(Decimal(second["budget"]) - Decimal(second["commitments"])))
+    return out
