@@ -17,7 +17,7 @@ from engine.registry import Registry
 from .exact_json import ExactJSONResponse
 from .keys import KeyRing
 from .routes import catalogue, decisions
-from .service import DecisionNotFound, Service, Store
+from .service import DecisionNotFound, Service, Store, StoredInputMismatch
 from .store.db import upgrade
 from .store.repository import IdempotencyConflict
 
@@ -45,8 +45,7 @@ def create_app(*, policies: str | Path | None = None, database_url: str | None =
     app.state.service = service
     app.state.keys = keys or KeyRing.from_environment()
     app.include_router(catalogue.router)
-    decisions.add_cost_routes(decisions.router, service.kinds)
-    app.include_router(decisions.router)
+    app.include_router(decisions.build_router(service.kinds))
     _add_error_handlers(app)
     return app
 
@@ -70,6 +69,13 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(InputErrors)
     async def input_errors(_request: Request, exc: InputErrors):
         return _errors([{"loc": ["body", *p.path], "msg": p.message, "type": p.code} for p in exc.problems])
+
+    @app.exception_handler(StoredInputMismatch)
+    async def stored_input_mismatch(_request: Request, exc: StoredInputMismatch):
+        # The request was fine; the stored input does not fit the edition asked for, so the paths
+        # point into the stored decision, not the body.
+        return _errors([{"loc": ["decision", "input", *p.path],
+                         "msg": f"edition {exc.version}: {p.message}", "type": p.code} for p in exc.problems])
 
     @app.exception_handler(PolicyNotFound)
     async def policy_not_found(_request: Request, exc: PolicyNotFound):

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from sqlalchemy.orm import Session
 
 from engine.compiler import compile_bundle
-from engine.errors import PolicyNotFound
+from engine.errors import InputErrors, InputProblem, PolicyNotFound
 from engine.registry import Registry
 
 from . import jsontext
@@ -23,6 +23,15 @@ from .store.db import database_url, make_engine, session_factory
 
 class DecisionNotFound(LookupError):
     pass
+
+
+class StoredInputMismatch(Exception):
+    """A what-if edition needs facts the stored input lacks (or rejects some it has)."""
+
+    def __init__(self, version: str, errors: InputErrors):
+        self.version = version
+        self.problems = errors.problems
+        super().__init__(str(errors))
 
 
 class Store:
@@ -95,7 +104,10 @@ class Service:
         as_of = body["as_of"]
         policy = self.registry.get(body["policy"], body.get("version"), as_of)
         payload = body[spec.field]
-        result = spec.run(policy, payload, as_of)
+        try:
+            result = spec.run(policy, payload, as_of)
+        except InputErrors as exc:
+            raise under_field(spec.field, exc) from None
         stored_input = {"policy": body["policy"], "version": body.get("version"), "as_of": as_of.isoformat(),
                         spec.field: payload}
         req_hash = repository.request_hash(kind, stored_input)
@@ -134,7 +146,13 @@ class Service:
         if spec is None:
             raise PolicyNotFound(f"this service cannot replay decisions of kind '{stored.kind}'")
         # Through the stored text form, so a replay compares like with like (e.g. 1000 vs Decimal 1000).
-        result = jsontext.loads(jsontext.canonical(spec.run(policy, stored.input[spec.field], stored.as_of)))
+        try:
+            computed = spec.run(policy, stored.input[spec.field], stored.as_of)
+        except InputErrors as exc:
+            if version is None:
+                raise
+            raise StoredInputMismatch(policy.version, under_field(spec.field, exc)) from None
+        result = jsontext.loads(jsontext.canonical(computed))
         differences = diff(stored.full_result(), result)
         return {
             "decision_id": stored.id,
@@ -147,6 +165,13 @@ class Service:
             "differences": differences,
             "result": result,
         }
+
+
+def under_field(field: str, errors: InputErrors) -> InputErrors:
+    """Problem paths from the request's root: the costing engine reports them relative to the plan/claim."""
+    problems = [p if p.path[:1] == (field,) else InputProblem((field, *p.path), p.code, p.message)
+                for p in errors.problems]
+    return InputErrors(problems)
 
 
 def diff(stored, replayed, path: str = "$", limit: int = 200) -> list[dict]:

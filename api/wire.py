@@ -55,11 +55,12 @@ class PlanRequest(_Request):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"policy": "lombardia/dote-unica-lavoro", "as_of": "2014-03-01", "version": None,
-         "plan": {"person": PERSON_EXAMPLE, "services": [{"service": "colloquio", "hours": 2}]}}]})
+         "plan": {"person": PERSON_EXAMPLE,
+                  "services": [{"code": "a", "quantity": 4, "delivery": "individual"}]}}]})
     policy: PolicyId
     as_of: IsoDate
     version: Version = None
-    plan: dict[str, Any]
+    plan: dict[str, Any] = Field(description="person (facts) and services: [{code, quantity, delivery}]")
 
 
 class ClaimRequest(_Request):
@@ -67,11 +68,15 @@ class ClaimRequest(_Request):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"policy": "lombardia/dote-unica-lavoro", "as_of": "2014-03-01", "version": None,
-         "claim": {"plan": {"person": PERSON_EXAMPLE}, "delivered": [{"service": "colloquio", "hours": 2}]}}]})
+         "claim": {"person": PERSON_EXAMPLE, "start_date": "2014-03-01", "extended": False,
+                   "services": [{"code": "e", "date": "2014-03-10", "quantity": 2, "delivery": "individual"}],
+                   "outcome": {"contract_type": "fixed_term", "start": "2014-06-01", "duration_months": 8,
+                               "job_region": "lombardia"}}}]})
     policy: PolicyId
     as_of: IsoDate
     version: Version = None
-    claim: dict[str, Any]
+    claim: dict[str, Any] = Field(description="person, start_date, extended, services delivered "
+                                              "[{code, date, quantity, delivery}], outcome")
 
 
 class ReplayRequest(_Request):

@@ -11,8 +11,6 @@ from ..store.repository import StoredDecision
 from ..wire import (ClaimRequest, DecisionOut, EligibilityRequest, PlanRequest, Problem, ReplayOut, ReplayRequest,
                     StoredDecisionOut, ValidationErrorOut)
 
-router = APIRouter(prefix="/v1", route_class=ExactJSONRoute, default_response_class=ExactJSONResponse)
-
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255, min_length=1,
                                               description="a retry with the same key and body returns the "
                                                           "same decision; another body gets 409")]
@@ -36,31 +34,45 @@ def _decide(service, kind: str, request, key, idempotency_key):
     return _decision_response(stored, created)
 
 
-@router.post("/eligibility", response_model=DecisionOut, responses=_DECIDE, tags=["decisions"])
+def build_router(kinds) -> APIRouter:
+    """The decision routes; plan and claim routes only when the engine provides them."""
+    router = APIRouter(prefix="/v1", route_class=ExactJSONRoute, default_response_class=ExactJSONResponse)
+    router.add_api_route("/eligibility", eligibility, methods=["POST"], response_model=DecisionOut,
+                         responses=_DECIDE, tags=["decisions"])
+    if "plan" in kinds:
+        router.add_api_route("/plans", plans, methods=["POST"], response_model=DecisionOut, responses=_DECIDE,
+                             tags=["decisions"])
+    if "claim" in kinds:
+        router.add_api_route("/claims", claims, methods=["POST"], response_model=DecisionOut, responses=_DECIDE,
+                             tags=["decisions"])
+    router.add_api_route("/decisions/{decision_id}", get_decision, methods=["GET"],
+                         response_model=StoredDecisionOut, tags=["audit"],
+                         responses={**_AUTH, 404: {"model": Problem, "description": "no such decision"}})
+    router.add_api_route("/decisions/{decision_id}/replay", replay, methods=["POST"], response_model=ReplayOut,
+                         tags=["audit"],
+                         responses={**_AUTH, 404: {"model": Problem, "description": "no such decision or version"},
+                                    422: {"model": ValidationErrorOut,
+                                          "description": "bad body, or the stored input does not fit the "
+                                                         "edition asked for"}})
+    return router
+
+
 def eligibility(request: EligibilityRequest, service: ServiceDep, key: Evaluator,
                 idempotency_key: IdempotencyKey = None):
     """Evaluate a person; the decision is stored (and chained) before this answers."""
     return _decide(service, "eligibility", request, key, idempotency_key)
 
 
-def add_cost_routes(router: APIRouter, kinds) -> None:
-    """Plan costing and claim pricing, present only when the engine provides them."""
-    if "plan" in kinds:
-        @router.post("/plans", response_model=DecisionOut, responses=_DECIDE, tags=["decisions"])
-        def plans(request: PlanRequest, service: ServiceDep, key: Evaluator,
-                  idempotency_key: IdempotencyKey = None):
-            """Cost a plan of services; stored like an eligibility decision (kind "plan")."""
-            return _decide(service, "plan", request, key, idempotency_key)
-    if "claim" in kinds:
-        @router.post("/claims", response_model=DecisionOut, responses=_DECIDE, tags=["decisions"])
-        def claims(request: ClaimRequest, service: ServiceDep, key: Evaluator,
-                   idempotency_key: IdempotencyKey = None):
-            """Price a claim for payment; stored like an eligibility decision (kind "claim")."""
-            return _decide(service, "claim", request, key, idempotency_key)
+def plans(request: PlanRequest, service: ServiceDep, key: Evaluator, idempotency_key: IdempotencyKey = None):
+    """Cost a plan of services (PIP) against the edition's basket; stored as a decision of kind "plan"."""
+    return _decide(service, "plan", request, key, idempotency_key)
 
 
-@router.get("/decisions/{decision_id}", response_model=StoredDecisionOut, tags=["audit"],
-            responses={**_AUTH, 404: {"model": Problem, "description": "no such decision"}})
+def claims(request: ClaimRequest, service: ServiceDep, key: Evaluator, idempotency_key: IdempotencyKey = None):
+    """Price a claim for payment of delivered services and outcomes; stored as a decision of kind "claim"."""
+    return _decide(service, "claim", request, key, idempotency_key)
+
+
 def get_decision(decision_id: str, service: ServiceDep, key: Auditor):
     """A stored decision: input, result, trace, the edition's content hash, its place in the chain."""
     d = service.get(decision_id)
@@ -71,9 +83,6 @@ def get_decision(decision_id: str, service: ServiceDep, key: Auditor):
         "trace": d.trace, "row_hash": d.row_hash})
 
 
-@router.post("/decisions/{decision_id}/replay", response_model=ReplayOut, tags=["audit"],
-             responses={**_AUTH, 404: {"model": Problem, "description": "no such decision or version"},
-                        422: {"model": ValidationErrorOut, "description": "bad body"}})
 def replay(decision_id: str, service: ServiceDep, key: Auditor,
            request: Annotated[ReplayRequest | None, Body()] = None):
     """Re-evaluate under the exact stored edition (identical true/false plus differences), or, given a

@@ -1,0 +1,195 @@
+"""Service commands: serve, replay, audit verify, db upgrade, keys add."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+
+from almp.cli import DEFAULT_POLICIES, UsageError, dump
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
+
+
+def _database_arg(p) -> None:
+    p.add_argument("--database", help="database URL (default: ALMP_DATABASE_URL, else sqlite:///almp.db in the "
+                                      "working directory)")
+
+
+def register(sub, commands) -> None:
+    p = sub.add_parser("serve", help="run the HTTP service (migrates the database first)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1, help="worker processes (each evaluates one request at a time)")
+    p.add_argument("--policies", help="policies folder (default: the shipped policies)")
+    p.add_argument("--keys-file", help="API key file (default: ALMP_API_KEYS_FILE, else ./almp-keys.txt)")
+    _database_arg(p)
+    commands["serve"] = cmd_serve
+
+    p = sub.add_parser("replay", help="replay stored decisions from the database (no server needed)")
+    p.add_argument("decision_id", nargs="?", help="one decision; or give --from and --to for a batch")
+    p.add_argument("--version", help="what-if: evaluate under this edition instead of the stored one")
+    p.add_argument("--from", dest="start", type=_date, help="batch: first day (UTC) decisions were taken")
+    p.add_argument("--to", dest="end", type=_date, help="batch: last day (inclusive)")
+    p.add_argument("--policy", help="batch: only this programme (authority/programme)")
+    p.add_argument("--policies", help="policies folder for --version (default: the shipped policies)")
+    _database_arg(p)
+    commands["replay"] = cmd_replay
+
+    p = sub.add_parser("audit", help="audit the decision store")
+    audit = p.add_subparsers(dest="audit_command", required=True)
+    v = audit.add_parser("verify", help="check the hash chain; name the first altered or removed decision")
+    _database_arg(v)
+    commands["audit"] = cmd_audit
+
+    p = sub.add_parser("db", help="database administration")
+    db = p.add_subparsers(dest="db_command", required=True)
+    u = db.add_parser("upgrade", help="apply schema migrations (Alembic) up to the latest")
+    _database_arg(u)
+    commands["db"] = cmd_db
+
+    p = sub.add_parser("keys", help="API keys")
+    keys = p.add_subparsers(dest="keys_command", required=True)
+    a = keys.add_parser("add", help="create a key: printed once, only its sha256 is stored")
+    a.add_argument("--role", action="append", required=True, choices=["evaluate", "audit", "admin"],
+                   help="repeat for several roles")
+    a.add_argument("--name", default="", help="who holds it (recorded as the caller of their decisions)")
+    a.add_argument("--file", help="key file (default: ALMP_API_KEYS_FILE, else ./almp-keys.txt)")
+    commands["keys"] = cmd_keys
+
+
+def _service(args, policies: bool = True):
+    from engine.registry import Registry
+
+    from api.service import Service, Store
+    from api.store.db import current_revision
+    store = Store(args.database)
+    try:
+        if current_revision(store.engine) is None:
+            raise UsageError(f"{store.url}: no decision store here (run `almp db upgrade` or `almp serve` first)")
+    except UsageError:
+        store.close()
+        raise
+    except Exception as exc:  # noqa: BLE001 - any driver error means we cannot reach the store
+        store.close()
+        raise UsageError(f"{store.url}: cannot open the decision store: {exc}") from None
+    root = getattr(args, "policies", None) or DEFAULT_POLICIES
+    registry = Registry.load(root) if policies else _EmptyRegistry()
+    return Service(registry, store)
+
+
+class _EmptyRegistry:
+    policies: list = []
+
+
+def cmd_serve(args) -> int:
+    import uvicorn
+
+    from api.store.db import database_url, upgrade
+    url = database_url(args.database)
+    upgrade(url)
+    # Workers are separate processes: they read their settings from the environment.
+    os.environ["ALMP_DATABASE_URL"] = url
+    os.environ["ALMP_MIGRATE"] = "0"
+    os.environ["ALMP_POLICIES"] = str(args.policies or DEFAULT_POLICIES)
+    if args.keys_file:
+        os.environ["ALMP_API_KEYS_FILE"] = args.keys_file
+    print(f"almp: serving http://{args.host}:{args.port}/v1 (docs /docs), store {_safe(url)}", file=sys.stderr)
+    uvicorn.run("api.app:app_from_env", factory=True, host=args.host, port=args.port,
+                workers=args.workers if args.workers > 1 else None)
+    return 0
+
+
+def _safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def cmd_replay(args) -> int:
+    from api.service import DecisionNotFound
+    if args.decision_id and (args.start or args.end or args.policy):
+        raise UsageError("give a decision id, or --from and --to, not both")
+    if not args.decision_id and not (args.start and args.end):
+        raise UsageError("give a decision id, or --from DATE --to DATE for a batch")
+    service = _service(args)
+    try:
+        if args.decision_id:
+            try:
+                report = service.replay(args.decision_id, args.version)
+            except DecisionNotFound as exc:
+                raise UsageError(str(exc)) from None
+            print(dump(report))
+            return 0 if report["identical"] else 1
+        return _batch(service, args)
+    finally:
+        service.store.close()
+
+
+def _batch(service, args) -> int:
+    from api.store.repository import iter_decisions
+    from engine.errors import AlmpError
+    total, identical, differ, failed = 0, 0, [], []
+    with service.store.reading() as session:
+        stored = list(iter_decisions(session, args.start, args.end, args.policy))
+    for decision in stored:
+        total += 1
+        try:
+            report = service.replay_stored(decision, args.version)
+        except AlmpError as exc:
+            failed.append({"decision_id": decision.id, "error": str(exc)})
+            continue
+        if report["identical"]:
+            identical += 1
+        else:
+            differ.append({"decision_id": decision.id, "policy": decision.policy_id, "version": decision.version,
+                           "differences": report["differences"]})
+    print(dump({"from": args.start.isoformat(), "to": args.end.isoformat(), "policy": args.policy,
+                "version": args.version, "decisions": total, "identical": identical, "different": len(differ),
+                "failed": len(failed), "differences": differ, "failures": failed}))
+    return 0 if not differ and not failed else 1
+
+
+def cmd_audit(args) -> int:
+    from api.store.repository import verify_chain
+    service = _service(args, policies=False)
+    try:
+        with service.store.reading() as session:
+            report = verify_chain(session)
+    finally:
+        service.store.close()
+    if report.ok:
+        print(f"ok: {report.checked} decision(s), hash chain intact")
+        return 0
+    print(f"BROKEN: {report.problem}", file=sys.stderr)
+    print(f"({report.checked} row(s) read; first bad decision: {report.decision_id})", file=sys.stderr)
+    return 1
+
+
+def cmd_db(args) -> int:
+    from api.store.db import current_revision, database_url, make_engine, upgrade
+    url = database_url(args.database)
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        print(f"{_safe(url)}: schema at revision {current_revision(engine)}")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_keys(args) -> int:
+    from api.keys import KeyFileError, add_key, keys_file
+    path = keys_file(args.file)
+    try:
+        key = add_key(path, args.role, args.name)
+    except KeyFileError as exc:
+        raise UsageError(str(exc)) from None
+    print(key)
+    print(f"(shown once; its sha256 was added to {path} with role(s) {', '.join(sorted(set(args.role)))})",
+          file=sys.stderr)
+    return 0
