@@ -33,7 +33,19 @@ def _constants(policy: Policy) -> dict[str, set]:
             if isinstance(node, n.In):
                 if isinstance(node.item, n.Literal) and isinstance(node.container, n.Name):
                     found.setdefault(node.container.name, set()).add(("item", node.item.value))
+                if isinstance(node.item, n.Name) and isinstance(node.container, n.ListLit):
+                    for item in node.container.items:
+                        if isinstance(item, n.Literal):
+                            found.setdefault(node.item.name, set()).add(item.value)
+                        else:
+                            found.setdefault(node.item.name, set()).add(_ALL)
+            if isinstance(node, n.Compare) and isinstance(node.left, n.Name) and isinstance(node.right, n.Name):
+                for side in (node.left, node.right):  # fact against fact: every value matters
+                    found.setdefault(side.name, set()).add(_ALL)
     return found
+
+
+_ALL = ("all-values",)  # marker: do not collapse this enum to the constants it is compared with
 
 
 def _candidates(policy: Policy, name: str, constants: set) -> list:
@@ -42,6 +54,12 @@ def _candidates(policy: Policy, name: str, constants: set) -> list:
     out: list = []
     if typ.kind == "enum":
         out = list(typ.values)
+        named = {c for c in constants if isinstance(c, str)}
+        if not typ.ordered and named and _ALL not in constants:
+            # An unordered enum is only tested for (in)equality with constants: the values it is
+            # compared with and one other value cover every case, and keep the grid small.
+            others = [v for v in typ.values if v not in named]
+            out = [v for v in typ.values if v in named] + others[:1]
     elif typ.kind == "bool":
         out = [True, False]
     elif typ.kind in ("int", "decimal"):
