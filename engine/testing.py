@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from .errors import AlmpError, InputErrors, PolicyError, PolicyErrors, PolicyNotFound, SourceLocation
@@ -23,6 +24,10 @@ from .registry import Registry
 from .source import load_file
 
 EXPECT_KEYS = {"eligible", "band", "amount", "duration_months", "points", "reasons", "error"}
+# Cases with a `plan:` (cost_plan) or a `claim:` (price_claim) instead of a person.
+PLAN_EXPECT_KEYS = {"eligible", "band", "error", "dote", "total", "approved", "violations", "lines"}
+CLAIM_EXPECT_KEYS = {"eligible", "band", "error", "payable", "outcome", "outcome_detail", "not_paid", "instalments",
+                     "lines"}
 
 
 @dataclass
@@ -68,14 +73,16 @@ def load_cases(path: Path):
     for i, case in enumerate(data["cases"]):
         loc = doc.location(("cases", i))
         if not isinstance(case, dict) or not {"name", "as_of", "expect"} <= set(case) or \
-                ("person" not in case and "subject" not in case):
-            errors.append(PolicyError("test_format_error", "a case needs name, as_of, person and expect", loc))
+                not {"person", "subject", "plan", "claim"} & set(case):
+            errors.append(PolicyError("test_format_error", "a case needs name, as_of, person (or plan or claim) "
+                                      "and expect", loc))
             continue
-        unknown = set(case["expect"]) - EXPECT_KEYS
+        allowed = PLAN_EXPECT_KEYS if "plan" in case else CLAIM_EXPECT_KEYS if "claim" in case else EXPECT_KEYS
+        unknown = set(case["expect"]) - allowed
         if unknown:
             errors.append(PolicyError("test_format_error", f"unknown expectation(s) {sorted(unknown)}",
                                       doc.location(("cases", i, "expect")),
-                                      f"use {', '.join(sorted(EXPECT_KEYS))}"))
+                                      f"use {', '.join(sorted(allowed))}"))
     if errors:
         raise PolicyErrors(errors)
     for i, case in enumerate(data["cases"]):
@@ -96,6 +103,8 @@ def run_case(registry: Registry, case: dict, policy_id: str, version: str | None
     """Failures of one case (empty when it passes)."""
     expect = case["expect"]
     as_of = case["as_of"] if isinstance(case["as_of"], dt.date) else dt.date.fromisoformat(str(case["as_of"]))
+    if "plan" in case or "claim" in case:
+        return _run_money_case(registry, case, policy_id, version, as_of, backend_for)
     try:
         policy = registry.get(policy_id, case.get("version", version), as_of)
         result = evaluate(policy, _plain(case.get("person", case.get("subject"))), as_of, backend_for(policy))
@@ -127,6 +136,54 @@ def run_case(registry: Registry, case: dict, policy_id: str, version: str | None
                 want += ".00"
         if got != want:
             failures.append(f"{key}: expected {want!r}, got {got!r}")
+    return failures
+
+
+def _run_money_case(registry, case, policy_id, version, as_of, backend_for) -> list[str]:
+    from .claims import price_claim
+    from .costing import cost_plan
+    from .money import money_text
+    expect = case["expect"]
+    try:
+        policy = registry.get(policy_id, case.get("version", version), as_of)
+        if "plan" in case:
+            result = cost_plan(policy, _plain(case["plan"]), as_of, backend_for(policy))
+        else:
+            result = price_claim(policy, _plain(case["claim"]), backend_for(policy))
+    except InputErrors as exc:
+        return [] if expect.get("error") == "input" else [f"input error: {exc}"]
+    except PolicyNotFound as exc:
+        return [] if expect.get("error") == "no_policy" else [f"error: {exc}"]
+    except AlmpError as exc:
+        return [f"error: {exc}"]
+    failures = [f"expected an {expect['error']} error, got a result"] if expect.get("error") else []
+    outcome = result.get("outcome") or {}
+    not_paid = {r.get("detail") for r in outcome.get("not_paid", []) if r.get("detail")}
+    actual = {"eligible": result["eligible"], "band": (result["band"] or {}).get("id"), "dote": result["dote"],
+              "total": result.get("total"), "approved": result.get("approved"),
+              "violations": sorted(v["code"] for v in result.get("violations", [])),
+              "payable": result.get("payable"), "outcome": outcome.get("payable"),
+              "outcome_detail": not_paid.pop() if not_paid else None, "not_paid": result.get("not_paid"),
+              "instalments": [i["amount"] for i in outcome.get("instalments", [])],
+              "lines": [x.get("payable", x.get("amount")) for x in result["lines"]]}
+
+    def money(value):
+        return None if value is None else money_text(Decimal(str(value)))
+    for key, want in expect.items():
+        if key == "error":
+            continue
+        if key in ("dote", "total", "payable", "outcome"):
+            want = money(want)
+        elif key in ("instalments", "lines"):
+            want = [money(v) for v in want]
+        elif key == "not_paid":
+            want = {k: money(v) for k, v in want.items()}
+        elif key == "violations":
+            want = sorted(want)
+        elif key == "band":
+            want = None if want is None else str(want)
+        if actual[key] != want:
+            failures.append(f"{key}: expected {want!r}, got {actual[key]!r}")
     return failures
 
 
