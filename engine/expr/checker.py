@@ -76,7 +76,12 @@ class Checker:
 
     def check(self, node: n.Node) -> tuple[n.Node, Type]:
         method = getattr(self, "_" + type(node).__name__.lower())
-        return method(node)
+        checked, typ = method(node)
+        if isinstance(checked, n.Not):
+            # 'not' may stand inside a comparison, a list or a call: normalise it there too, so
+            # that no backend ever meets a Not node (same null rule everywhere)
+            checked = to_nnf(checked)
+        return checked, typ
 
     def _literal(self, node: n.Literal):
         return node, literal_type(node.value)

@@ -1,0 +1,157 @@
+"""The batch path: one policy compiled into a single fast Python function.
+
+Simulation, what-if and batch replay evaluate millions of people; durable-rules' per-call
+cost (tens of µs) is too high for that. Here the checked, normalised condition trees of
+an edition are translated node by node into a Python *syntax tree* (``ast`` objects built
+by this module, never text) and compiled to one function::
+
+    def decide(env):            # -> (eligible, band id or None, points)
+        age = env.get("age"); ...
+        if not (<eligibility rule 1>): return (False, None, None)
+        points = 0
+        if <points rule 1>: points += 3
+        ...
+        if <band 1>: return (True, "1", points)
+
+No policy text ever reaches Python's parser and nothing is ``eval``-ed or ``exec``-ed:
+identifiers are fact names already validated against the fact dictionary, constants
+are passed as ``ast.Constant`` or through the function's globals, and node kinds without a
+translation here call the reference evaluator's closure. The result must agree with the
+reference evaluator and the durable-rules path: the benchmarks check every person and
+``tests/test_batch.py`` checks random persons.
+"""
+from __future__ import annotations
+
+import ast
+import re
+import types
+
+from .expr import nodes as n
+from .expr.evaluator import compile_expr
+from .model import Policy
+
+_PY_CMP = {"==": ast.Eq, "!=": ast.NotEq, "<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE}
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+_SAFE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_PLAIN = (str, int, bool)
+
+
+class _Builder:
+    def __init__(self, ordinals: dict):
+        self.ordinals = ordinals
+        self.globals: dict = {"__builtins__": {}}
+        self.names: set[str] = set()
+
+    def const(self, value) -> ast.expr:
+        if value is None or isinstance(value, _PLAIN):
+            return ast.Constant(value)
+        key = f"_k{len(self.globals)}"
+        self.globals[key] = value
+        return ast.Name(key, ast.Load())
+
+    def var(self, name: str) -> ast.expr:
+        if not _SAFE_NAME.match(name):  # fact names are validated; this is a second lock on the door
+            raise ValueError(f"refusing identifier {name!r}")
+        self.names.add(name)
+        return ast.Name(f"v_{name}", ast.Load())
+
+    def fallback(self, node: n.Node) -> ast.expr:
+        key = f"_f{len(self.globals)}"
+        self.globals[key] = compile_expr(node, self.ordinals)
+        return ast.Call(ast.Name(key, ast.Load()), [ast.Name("env", ast.Load())], [])
+
+    @staticmethod
+    def not_none(expr: ast.expr) -> ast.expr:
+        return ast.Compare(expr, [ast.IsNot()], [ast.Constant(None)])
+
+    def cond(self, node: n.Node) -> ast.expr:
+        if isinstance(node, (n.And, n.Or)):
+            op = ast.And() if isinstance(node, n.And) else ast.Or()
+            return ast.BoolOp(op, [self.cond(i) for i in node.items])
+        if isinstance(node, n.Literal) and isinstance(node.value, bool):
+            return ast.Constant(node.value)
+        if isinstance(node, n.Call) and node.func in ("known", "unknown") and isinstance(node.args[0], n.Name):
+            v = self.var(node.args[0].name)
+            return ast.Compare(v, [ast.IsNot() if node.func == "known" else ast.Is()], [ast.Constant(None)])
+        if isinstance(node, n.In) and isinstance(node.item, n.Name) and isinstance(node.container, n.ListLit) \
+                and all(isinstance(i, n.Literal) and isinstance(i.value, _PLAIN) for i in node.container.items):
+            values = ast.Constant(tuple(i.value for i in node.container.items))
+            v = self.var(node.item.name)
+            if node.negated:
+                return ast.BoolOp(ast.And(), [self.not_none(v), ast.Compare(v, [ast.NotIn()], [values])])
+            return ast.Compare(v, [ast.In()], [values])
+        if isinstance(node, n.Compare):
+            left, right, op = node.left, node.right, node.op
+            if isinstance(left, n.Literal) and isinstance(right, n.Name):
+                left, right, op = right, left, _FLIP[op]
+            if isinstance(left, n.Name) and isinstance(right, n.Literal) and right.value is not None:
+                ranks = self.ordinals.get(left.name)
+                v = self.var(left.name)
+                if ranks is not None and op not in ("==", "!="):
+                    wanted = ranks[right.value]
+                    allowed = tuple(x for x, r in ranks.items() if _cmp(op, r, wanted))
+                    return ast.Compare(v, [ast.In()], [ast.Constant(allowed)])
+                test = ast.Compare(v, [_PY_CMP[op]()], [self.const(right.value)])
+                return test if op == "==" else ast.BoolOp(ast.And(), [self.not_none(v), test])
+        return self.fallback(node)
+
+
+def _cmp(op, a, b):
+    return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
+
+
+def _if(test: ast.expr, body: list) -> ast.stmt:
+    return ast.If(test, body, [])
+
+
+def compile_decider(policy: Policy):
+    """``decide(env) -> (eligible, band_id or None, points or None)`` for ``policy``; env is not changed."""
+    b = _Builder(policy.ordinals)
+    body: list = []
+    for rule in policy.eligibility:
+        tests = [b.cond(a.condition.node) for a in rule.alternatives]
+        test = tests[0] if len(tests) == 1 else ast.BoolOp(ast.Or(), tests)
+        body.append(_if(ast.UnaryOp(ast.Not(), test),
+                        [ast.Return(ast.Constant((False, None, None)))]))
+    points = ast.Name("v_points", ast.Store())
+    body.append(ast.Assign([points], ast.Constant(0)))
+    for rule in policy.points:
+        body.append(_if(b.cond(rule.condition.node),
+                        [ast.AugAssign(ast.Name("v_points", ast.Store()), ast.Add(),
+                                       ast.Constant(int(rule.points.value or 0)))]))
+    fallbacks_before = sum(k.startswith("_f") for k in b.globals)
+    band_body: list = []
+    for band in policy.bands:
+        result = ast.Tuple([ast.Constant(True), ast.Constant(band.id), ast.Name("v_points", ast.Load())],
+                           ast.Load())
+        band_body.append(_if(b.cond(band.rule.condition.node), [ast.Return(result)]))
+    if sum(k.startswith("_f") for k in b.globals) > fallbacks_before:
+        # a band condition fell back to a reference closure, which reads 'points' from env
+        body.append(ast.Assign([ast.Name("env", ast.Store())],
+                               ast.Dict([None, ast.Constant("points")],
+                                        [ast.Name("env", ast.Load()), ast.Name("v_points", ast.Load())])))
+    body.extend(band_body)
+    body.append(ast.Return(ast.Tuple([ast.Constant(True), ast.Constant(None), ast.Name("v_points", ast.Load())],
+                                     ast.Load())))
+    # Load every fact read into a local once; fallback closures read env themselves (with points added).
+    loads = []
+    for name in sorted(b.names - {"points"}):
+        loads.append(ast.Assign([ast.Name(f"v_{name}", ast.Store())],
+                                ast.Call(ast.Attribute(ast.Name("env", ast.Load()), "get", ast.Load()),
+                                         [ast.Constant(name)], [])))
+    func = ast.FunctionDef(
+        name="decide", args=ast.arguments(posonlyargs=[], args=[ast.arg("env")], kwonlyargs=[], kw_defaults=[],
+                                          defaults=[]),
+        body=loads + body, decorator_list=[], returns=None)
+    module = ast.Module([func], type_ignores=[])
+    ast.fix_missing_locations(module)
+    code = compile(module, f"<almp batch {policy.key}>", "exec")
+    fn_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
+    return types.FunctionType(fn_code, b.globals, "decide")
+
+
+class BatchDecider:
+    """Convenience wrapper: ``BatchDecider(policy).decide(env)``."""
+
+    def __init__(self, policy: Policy):
+        self.decide = compile_decider(policy)
