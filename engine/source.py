@@ -68,6 +68,11 @@ class _Builder:
             raise _TooBig(_err(self.file, node, "policy_yaml_error",
                                f"nesting deeper than {MAX_DEPTH} levels", path, "flatten the structure"))
         self.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and \
+                node.tag not in ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
+            self.errors.append(_err(self.file, node, "policy_yaml_error", f"unsupported YAML tag {node.tag}", path,
+                                    "remove the explicit tag; policies hold plain data only"))
+            return None
         if isinstance(node, yaml.MappingNode):
             out: dict = {}
             merged: dict = {}

@@ -1,0 +1,81 @@
+"""Hostile policy files and ids are refused with a clear error, in bounded time and memory."""
+from __future__ import annotations
+
+import resource
+import time
+
+import pytest
+
+from engine.errors import PolicyErrors, PolicyNotFound
+from engine.expr.checker import Checker, ExprTypeError
+from engine.expr.parser import ExprSyntaxError, parse
+from engine.expr.types import INT
+from engine.source import MAX_FILE_BYTES, load_text
+
+
+def refused(text: str, needle: str):
+    start = time.perf_counter()
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(PolicyErrors) as info:
+        load_text(text, "hostile.yaml")
+    elapsed = time.perf_counter() - start
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
+    assert needle in str(info.value)
+    assert elapsed < 5 and grown_mib < 200, (elapsed, grown_mib)  # generous: a bomb would take minutes/GBs
+    return info.value.errors[0]
+
+
+def test_billion_laughs():
+    lines = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for i in range(1, 10):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
+    err = refused("\n".join(lines) + "\n", "values")
+    assert err.code == "policy_yaml_error"
+
+
+def test_many_aliases():
+    text = "a: &x 1\n" + "".join(f"k{i}: *x\n" for i in range(500))
+    refused(text, "aliases")
+
+
+def test_huge_file():
+    text = "a: '" + "x" * (MAX_FILE_BYTES + 10) + "'\n"
+    refused(text, "larger than")
+
+
+def test_deep_nesting():
+    text = "a: " + "[" * 200 + "]" * 200 + "\n"
+    refused(text, "nesting")
+
+
+def test_python_tags_are_not_constructed():
+    err = refused("a: !!python/object/apply:os.system ['echo pwned']\n", "tag")
+    assert err.location.line == 1
+
+
+def test_deeply_nested_expression_is_refused_fast():
+    start = time.perf_counter()
+    with pytest.raises(ExprSyntaxError):
+        parse("(" * 5000 + "age" + ")" * 5000)
+    with pytest.raises(ExprSyntaxError):
+        parse("not " * 5000 + "true")
+    assert time.perf_counter() - start < 2
+
+
+def test_long_expression_is_refused():
+    with pytest.raises(ExprSyntaxError) as info:
+        parse(" or ".join(["age > 1"] * 1000))
+    assert "longer than" in info.value.message
+
+
+def test_expression_cannot_escape_the_whitelist():
+    for text in ['age.__class__.__bases__', '__import__("os").system("x") == 0', 'open("/etc/passwd") == 1',
+                 "age ** 99999999 > 1", "age if true else 1", "lambda: 1", "age; import os"]:
+        with pytest.raises((ExprSyntaxError, ExprTypeError)):
+            Checker({"age": INT}).check_condition(parse(text))
+
+
+@pytest.mark.parametrize("policy_id", ["../../etc/passwd", "lombardia/../../x", "/etc/passwd", "a/b/c", "", "LOMB/x"])
+def test_path_traversal_in_policy_ids(registry, policy_id):
+    with pytest.raises(PolicyNotFound):
+        registry.get(policy_id, as_of=__import__("datetime").date(2014, 3, 1))
