@@ -145,7 +145,7 @@ class StoredDecisionOut(BaseModel):
     caller: str
     input: dict[str, Any]
     result: dict[str, Any]
-    trace: list[Any]
+    trace: list[Any] | None
     row_hash: str
 
 

@@ -35,7 +35,7 @@ class StoredDecision:
     caller: str
     input: dict
     result: dict
-    trace: list
+    trace: list | None
     row_hash: str
 
     @classmethod
@@ -48,7 +48,7 @@ class StoredDecision:
 
     def full_result(self) -> dict:
         """The engine's answer as it was sent: the result with its trace."""
-        return {**self.result, "trace": self.trace}
+        return self.result if self.trace is None else {**self.result, "trace": self.trace}
 
 
 def request_hash(kind: str, body) -> str:
@@ -88,7 +88,7 @@ def append_decision(session: Session, *, kind: str, policy, as_of: dt.date, inpu
             return StoredDecision.from_row(existing), False
     _store_edition(session, policy)
     body = dict(result)
-    trace = body.pop("trace", [])
+    trace = body.pop("trace", None)  # costing results carry no trace
     row = Decision(seq=head.seq + 1, id=str(uuid.uuid4()),
                    created_at=dt.datetime.now(dt.timezone.utc),
                    kind=kind, policy_id=policy.id, version=policy.version, content_hash=policy.content_hash,
