@@ -239,9 +239,7 @@ def _synth(args) -> int:
 
 def _check(args) -> int:
     from engine.population import PopulationError, RowReader, read_header, read_meta
-    from engine.simulate import chunks
-    import csv
-    import io
+    from engine.simulate import records
     path = Path(args.file)
     dictionary = _dictionary(_root(args))
     as_of = args.as_of or _meta_date(read_meta(path)) or dt.date.today()
@@ -250,20 +248,14 @@ def _check(args) -> int:
         inputs = [n for n, f in dictionary.facts.items() if f.subject == "person" and not f.derived_from]
         reader = RowReader(dictionary, header, set(header) & set(inputs), as_of, str(path))
         bad, people = 0, 0
-        for first, text in chunks(path):
-            rows = csv.reader(io.StringIO(text))
-            line = first
-            for row in rows:
-                at, line = line, first + rows.line_num
-                if not row:
-                    continue
-                people += 1
-                try:
-                    reader.env(row, at)
-                except PopulationError as exc:
-                    bad += 1
-                    if bad <= 20:
-                        print(exc, file=sys.stderr)
+        for at, row in records(path):
+            people += 1
+            try:
+                reader.env(row, at)
+            except PopulationError as exc:
+                bad += 1
+                if bad <= 20:
+                    print(exc, file=sys.stderr)
     except PopulationError as exc:
         raise UsageError(str(exc)) from None
     print(f"{path}: {people} people, {bad} bad row(s)")
@@ -407,6 +399,7 @@ def _state(state: str) -> str:
 
 # -- whatif ---------------------------------------------------------------------------------------
 def cmd_whatif(args) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
     from engine.whatif import WhatIfError, read_jsonl, summarise_changes, whatif
     root = _root(args)
     draft = load_edition(args.policy, root)
@@ -420,6 +413,9 @@ def cmd_whatif(args) -> int:
         outcome = whatif(draft, records)
     except WhatIfError as exc:
         raise UsageError(str(exc)) from None
+    except SQLAlchemyError as exc:
+        raise UsageError(f"cannot read the decision store: {exc.__class__.__name__}: {exc}".splitlines()[0]) \
+            from None
     summary = summarise_changes(outcome)
     summary.update({"draft": draft.key, "from": args.start.isoformat(), "to": args.end.isoformat()})
     if args.json:
@@ -430,8 +426,13 @@ def cmd_whatif(args) -> int:
 
 
 def _store_records(args, policy_id: str):
-    raise UsageError("reading the decision store is not available yet; export decisions as JSONL and pass "
-                     "--decisions FILE.jsonl")
+    from engine.whatif import store_records
+    try:
+        import api.store.repository  # noqa: F401  (the service extra)
+    except ImportError as exc:
+        raise UsageError(f"the decision store is not available ({exc}); export decisions as JSONL and pass "
+                         "--decisions FILE.jsonl") from None
+    return list(store_records(args.database, args.start, args.end, policy_id))
 
 
 def render_whatif(s: dict) -> str:

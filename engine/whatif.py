@@ -1,0 +1,149 @@
+"""What if past decisions had been taken under a draft edition?
+
+Each stored eligibility decision is re-evaluated under the draft at its own ``as_of``
+(the application date, so ages and durations are those of the time) and compared with
+the stored result: eligibility, band and dote amount. Records come from the decision
+store (``api.store.repository.decisions_between``) or from a JSONL export, one decision
+per line: ``{"input": {...person...}, "as_of": "YYYY-MM-DD", "policy": {...}, "result": {...}}``
+(the store's shape, ``{"input": {"person": {...}, ...}, ...}``, is accepted too).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Iterable
+
+from .backends import ReferenceBackend
+from .errors import AlmpError, InputErrors
+from .evaluate import prepare_facts
+from .model import Policy
+from .money import to_cents
+from .simulate import NO_BAND, NOT_ELIGIBLE, state_of
+
+
+class WhatIfError(AlmpError):
+    """An unreadable decision export (names file and line)."""
+
+
+@dataclass(frozen=True)
+class Record:
+    ref: str  # decision id or file:line
+    person: dict
+    as_of: dt.date
+    state: str  # the stored outcome, as a simulation state
+    amount: Decimal
+
+
+@dataclass
+class Outcome:
+    decisions: int = 0
+    changed: int = 0
+    transitions: Counter = field(default_factory=Counter)
+    amount_before: Decimal = Decimal(0)
+    amount_after: Decimal = Decimal(0)
+    errors: list = field(default_factory=list)
+
+
+def stored_state(result: dict) -> tuple[str, Decimal]:
+    if not result.get("eligible"):
+        return NOT_ELIGIBLE, Decimal(0)
+    band = result.get("band") or {}
+    amount = (result.get("benefit") or {}).get("amount")
+    return (band.get("id") or NO_BAND), Decimal(str(amount)) if amount is not None else Decimal(0)
+
+
+def _as_date(value, where: str) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise WhatIfError(f"{where}: as_of {value!r} is not a date YYYY-MM-DD") from None
+
+
+def record_from(data: dict, where: str) -> Record:
+    if not isinstance(data, dict) or not isinstance(data.get("input"), dict) or \
+            not isinstance(data.get("result"), dict):
+        raise WhatIfError(f"{where}: expected an object with 'input' and 'result' objects")
+    person = data["input"]
+    if isinstance(person.get("person"), dict) and "as_of" in person:  # the store's request shape
+        person = person["person"]
+    as_of = data.get("as_of") or data["input"].get("as_of")
+    if as_of is None:
+        raise WhatIfError(f"{where}: missing as_of")
+    state, amount = stored_state(data["result"])
+    return Record(str(data.get("id") or where), person, _as_date(as_of, where), state, amount)
+
+
+def read_jsonl(path: Path, start: dt.date, end: dt.date, policy_id: str) -> Iterable[Record]:
+    """Records of ``policy_id`` whose decision date (``created_at``, else ``as_of``) is in [start, end]."""
+    try:
+        fh = open(path, encoding="utf-8")
+    except OSError as exc:
+        raise WhatIfError(f"{path}: {exc.strerror}") from None
+    with fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            where = f"{path}:{number}"
+            try:
+                data = json.loads(line, parse_float=Decimal)
+            except json.JSONDecodeError as exc:
+                raise WhatIfError(f"{where}:{exc.colno}: invalid JSON: {exc.msg}") from None
+            if not isinstance(data, dict):
+                raise WhatIfError(f"{where}: expected a JSON object")
+            policy = data.get("policy")
+            pid = policy.get("id") if isinstance(policy, dict) else policy if isinstance(policy, str) else None
+            if pid is None and isinstance(data.get("input"), dict):
+                pid = data["input"].get("policy")
+            if pid is not None and pid != policy_id:
+                continue
+            record = record_from(data, where)
+            taken = data.get("created_at")
+            day = _as_date(str(taken)[:10], where) if taken else record.as_of
+            if start <= day <= end:
+                yield record
+
+
+def store_records(url: str | None, start: dt.date, end: dt.date, policy_id: str) -> Iterable[Record]:
+    """Eligibility decisions of ``policy_id`` from the decision store (needs the api package)."""
+    from api.store.repository import decisions_between
+    for d in decisions_between(url, start, end, policy_id, kind="eligibility"):
+        yield record_from({"id": d["id"], "input": d["input"], "as_of": d["as_of"], "result": d["result"]},
+                          f"decision {d['id']}")
+
+
+def whatif(draft: Policy, records: Iterable[Record]) -> Outcome:
+    backend = ReferenceBackend(draft)
+    out = Outcome()
+    for record in records:
+        out.decisions += 1
+        try:
+            env = prepare_facts(draft, record.person, record.as_of)
+        except InputErrors as exc:
+            out.errors.append(f"{record.ref}: {exc}")
+            continue
+        state = state_of(draft, backend, env)
+        amount = Decimal(0)
+        if state not in (NOT_ELIGIBLE, NO_BAND):
+            band = next(b for b in draft.bands if b.id == state)
+            amount = Decimal(band.amount.value) if band.amount and band.amount.value is not None else Decimal(0)
+        out.amount_before += record.amount
+        out.amount_after += amount
+        if state != record.state or amount != record.amount:
+            out.changed += 1
+        out.transitions[(record.state, state)] += 1
+    return out
+
+
+def summarise_changes(outcome: Outcome) -> dict:
+    moves = [{"from": a, "to": b, "people": n} for (a, b), n in
+             sorted(outcome.transitions.items(), key=lambda kv: (-kv[1], kv[0])) if a != b]
+    return {"decisions": outcome.decisions, "changed": outcome.changed, "errors": len(outcome.errors),
+            "error_examples": outcome.errors[:5], "transitions": moves,
+            "amount_before": str(to_cents(outcome.amount_before)), "amount_after": str(to_cents(outcome.amount_after)),
+            "amount_delta": str(to_cents(outcome.amount_after - outcome.amount_before))}
