@@ -149,8 +149,15 @@ def cmd_new_avviso(args) -> int:
             base = base_edition(editions, args.valid_from)
         except ScaffoldError as exc:
             raise UsageError(str(exc)) from None
+    valid_to = args.valid_to
+    later = [p for p in editions if p.valid_from > args.valid_from]
+    if valid_to is None and later:
+        # an open window would overlap the next edition: end the draft the day before it starts
+        valid_to = min(p.valid_from for p in later) - dt.timedelta(days=1)
+        print(f"note: version {min(later, key=lambda p: p.valid_from).version} starts on "
+              f"{valid_to + dt.timedelta(days=1)}; the draft ends on {valid_to} (give --valid-to to change)")
     try:
-        made = new_edition(root, base, args.version, args.valid_from, args.valid_to, args.apply_previous)
+        made = new_edition(root, base, args.version, args.valid_from, valid_to, args.apply_previous)
     except ScaffoldError as exc:
         raise UsageError(str(exc)) from None
     print(f"wrote {made.policy_path} (draft, copied from version {base.version}, valid from {args.valid_from})")
@@ -307,6 +314,10 @@ def cmd_simulate(args) -> int:
     as_of = args.as_of or _meta_date(meta)
     first = load_edition(args.policy, root, as_of)
     as_of = as_of or first.valid_from
+    reference = _meta_date(meta)
+    if reference and abs((as_of - reference).days) > 31:
+        print(f"note: the population describes people on {reference}; evaluated on {as_of}, ages and "
+              f"durations shift by {(as_of - reference).days} days", file=sys.stderr)
     policies = [first]
     if args.compare:
         policies.append(load_edition(args.compare, root, as_of, default_id=first.id))

@@ -94,15 +94,17 @@ def cost_chart(editions: list[dict]) -> str:
                          f'<title>expected payments {_euro(s["expected_payments"])}</title></rect>')
         if s["budget"] is not None:
             bx = left + Decimal(s["budget"]) * scale
+            anchor = "end" if bx > width - 120 else "middle"
             parts.append(f'<line class="budget" x1="{bx:.1f}" x2="{bx:.1f}" y1="{y - 6}" y2="{y + 42}" '
                          f'stroke="#c0392b" stroke-width="2" stroke-dasharray="5,3"/>'
-                         f'<text x="{bx:.1f}" y="{y - 8}" text-anchor="middle" font-size="10" fill="#c0392b">'
+                         f'<text x="{bx:.1f}" y="{y - 8}" text-anchor="{anchor}" font-size="10" fill="#c0392b">'
                          f'budget {_euro(s["budget"])}</text>')
     legend_y = height - 10
-    bands = editions[0]["bands"]
+    bands = max((s["bands"] for s in editions), key=len)
     for i, b in enumerate(bands):
-        parts.append(f'<rect x="{left + i * 110}" y="{legend_y - 10}" width="10" height="10" '
-                     f'fill="{COLOURS[i % len(COLOURS)]}"/><text x="{left + i * 110 + 14}" y="{legend_y}" '
+        x = left - 140 + i * 90
+        parts.append(f'<rect x="{x}" y="{legend_y - 10}" width="10" height="10" '
+                     f'fill="{COLOURS[i % len(COLOURS)]}"/><text x="{x + 14}" y="{legend_y}" '
                      f'font-size="11">fascia {escape(b["band"])}</text>')
     parts.append("</svg>")
     return "".join(parts)
