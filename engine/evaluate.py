@@ -58,9 +58,10 @@ def explain(policy: Policy, env: dict, as_of: dt.date, fired: frozenset, banded:
         passed = [a for a in rule.alternatives if a.key in fired]
         for alt in rule.alternatives:
             trace.append(_trace_entry(alt, alt.key in fired, env))
+        # the alternatives that decided this rule: those that passed, or all of them when none did
+        for alt in passed or rule.alternatives:
+            _note_params(alt, provisional)
         if not passed:
-            for alt in rule.alternatives:
-                _note_params(alt, provisional)
             reasons.append({"rule": rule.id, "label": rule.label, "message": rule.reason,
                             "reference": rule.reference.as_dict()})
     eligible = not reasons
