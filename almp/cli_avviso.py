@@ -69,6 +69,8 @@ def register(sub, commands) -> None:
                                                "else the edition's valid_from)")
     p.add_argument("--outcome-rate", action="append", default=[], metavar="BAND=RATE",
                    help="share of doti of a band paid on outcome (repeat; *=RATE for every band)")
+    p.add_argument("--outcome-rule", help="the edition's outcome rule whose by-band amounts an outcome pays "
+                                          "(default: the first; without outcome rules, the band's dote)")
     p.add_argument("--take-up", default="1", help="share of eligible people expected to apply (default 1)")
     p.add_argument("--report", help="write a one-page HTML report here")
     p.add_argument("--json", action="store_true", help="print the results as JSON instead of tables")
@@ -332,7 +334,11 @@ def cmd_simulate(args) -> int:
     except PopulationError as exc:
         raise UsageError(str(exc)) from None
     took = time.perf_counter() - started
-    summaries = [sim.summarise(p, s, tally.people, r, take_up) for p, s, r in zip(policies, tally.states, rates)]
+    try:
+        summaries = [sim.summarise(p, s, tally.people, r, take_up, args.outcome_rule)
+                     for p, s, r in zip(policies, tally.states, rates)]
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     result = {"population": str(population), "population_meta": meta or None, "as_of": as_of.isoformat(),
               "people": tally.people, "seconds": round(took, 2),
               "durable_check": {"people": checked, "mismatches": len(mismatches), "examples": mismatches[:5]},
@@ -387,7 +393,8 @@ def render_tables(result: dict) -> str:
         if s["provisional_amounts"]:
             lines.append(f"  * not a confirmed figure (fasce {', '.join(s['provisional_amounts'])})")
         if s["outcome_rates"]:
-            lines.append("  outcome rates assumed: " + ", ".join(f"{k}={v}" for k, v in s["outcome_rates"].items()))
+            lines.append("  outcome rates assumed: " + ", ".join(f"{k}={v}" for k, v in s["outcome_rates"].items())
+                         + f"; one outcome pays {s['outcome_basis']}")
     comp = result.get("comparison")
     if comp:
         lines.append("")

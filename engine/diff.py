@@ -17,7 +17,7 @@ SECTION_TITLES = {
     "parameters": "Parameters (thresholds)",
     "bands": "Bands (fasce): conditions, values, durations",
     "points": "Profiling points",
-    "other": "Other changes (services, caps, unit costs, outcomes, ...)",
+    "other": "Services, caps, unit costs, outcome payments and other sections",
     "dates": "Dates and status",
     "budget": "Budget",
     "metadata": "Title, acts, sources and notes",
@@ -66,7 +66,11 @@ def _show(value) -> str:
 
 
 def _key(item, index: int):
-    return ("id", item["id"]) if isinstance(item, dict) and "id" in item else ("index", index)
+    if isinstance(item, dict):
+        for name in ("id", "code"):  # rules and bands have ids, basket services have codes
+            if isinstance(item.get(name), (str, int)):
+                return ("id", item[name])
+    return ("index", index)
 
 
 def _by_key(items) -> dict:
@@ -93,6 +97,11 @@ def _walk(a, b, parts: tuple):
     """Leaf differences as (path parts, before, after); figures compare as one leaf."""
     if a == b:
         return
+    # a section that appears or disappears is listed key by key (figures stay whole)
+    if a is _MISSING and isinstance(b, dict) and "value" not in b:
+        a = {}
+    elif b is _MISSING and isinstance(a, dict) and "value" not in a:
+        b = {}
     if isinstance(a, dict) and isinstance(b, dict) and not ("value" in a and "value" in b):
         for k in list(a) + [k for k in b if k not in a]:
             yield from _walk(a.get(k, _MISSING), b.get(k, _MISSING), parts + (k,))
@@ -101,11 +110,14 @@ def _walk(a, b, parts: tuple):
     a_items = [] if a is _MISSING and isinstance(b, list) else a
     b_items = [] if b is _MISSING and isinstance(a, list) else b
     if isinstance(a_items, list) and isinstance(b_items, list) and (a_items or b_items) and \
-            all(isinstance(x, dict) and "id" in x for x in a_items + b_items):
+            all(_key(x, 0)[0] == "id" for x in a_items + b_items):
         a, b = a_items, b_items
         ka, kb = _by_key(a), _by_key(b)
         for k in list(ka) + [k for k in kb if k not in ka]:
-            yield from _walk(ka.get(k, _MISSING), kb.get(k, _MISSING), parts + (k,))
+            if k in ka and k in kb:
+                yield from _walk(ka[k], kb[k], parts + (k,))
+            else:  # an item added or removed is one change, shown whole
+                yield parts + (k,), ka.get(k, _MISSING), kb.get(k, _MISSING)
         return
     yield parts, a, b
 

@@ -131,7 +131,8 @@ def _edition_table(s: dict) -> str:
         notes.append(f"* not a confirmed figure (fasce {escape(', '.join(s['provisional_amounts']))}).")
     if s["outcome_rates"]:
         notes.append("Outcome rates assumed: " + escape(", ".join(f"fascia {k} {_pct(v)}"
-                                                                for k, v in s["outcome_rates"].items())) + ".")
+                                                                for k, v in s["outcome_rates"].items()))
+                     + f"; one outcome pays {escape(s.get('outcome_basis') or '')}.")
     if Decimal(s["take_up"]) != 1:
         notes.append(f"Take-up assumed: {_pct(s['take_up'])} of eligible people apply.")
     return (f"<h3>{escape(s['policy'])}</h3>"

@@ -271,10 +271,30 @@ def parse_rates(items: list[str], policy: Policy) -> dict[str, Decimal]:
     return rates
 
 
+def outcome_amounts(policy: Policy, rule_id: str | None = None) -> tuple[str, dict[str, Decimal]]:
+    """What one outcome pays per band: the edition's outcome rule by band (the first, or ``rule_id``),
+    else the band's dote (a dote paid on results). Returns (basis in words, band id -> amount)."""
+    outcomes = getattr(getattr(policy, "costs", None), "outcomes", None)
+    rules = [r for r in (outcomes.rules if outcomes else ()) if r.by_band]
+    if rule_id is not None:
+        chosen = [r for r in rules if r.id == rule_id]
+        if not chosen:
+            raise ValueError(f"--outcome-rule '{rule_id}': {policy.key} has no outcome rule by band with that id"
+                             + (f" (rules: {', '.join(r.id for r in rules)})" if rules else ""))
+        rules = chosen
+    if rules:
+        rule = rules[0]
+        return (f"outcome rule '{rule.id}' ({rule.label})",
+                {band: Decimal(fig.value) for band, fig in rule.by_band.items() if fig and fig.value is not None})
+    return "the dote value of the band", {b.id: Decimal(b.amount.value) for b in policy.bands
+                                          if b.amount and b.amount.value is not None}
+
+
 def summarise(policy: Policy, states: Counter, people: int, rates: dict[str, Decimal],
-              take_up: Decimal = Decimal(1)) -> dict:
+              take_up: Decimal = Decimal(1), outcome_rule: str | None = None) -> dict:
     """Eligibility, people and commitments per band, and expected outcome payments, as JSON-ready data."""
     eligible = people - states.get(NOT_ELIGIBLE, 0)
+    basis, per_outcome = outcome_amounts(policy, outcome_rule) if rates else ("", {})
     rows, total, expected = [], Decimal(0), Decimal(0)
     for band in policy.bands:
         count = states.get(band.id, 0)
@@ -285,7 +305,7 @@ def summarise(policy: Policy, states: Counter, people: int, rates: dict[str, Dec
                "amount_status": band.amount.status if band.amount else "missing",
                "commitments": str(to_cents(committed))}
         if band.id in rates:
-            paid = committed * rates[band.id]
+            paid = Decimal(count) * take_up * rates[band.id] * per_outcome.get(band.id, Decimal(0))
             expected += paid
             row["outcome_rate"] = str(rates[band.id])
             row["expected_payments"] = str(to_cents(paid))
@@ -301,6 +321,7 @@ def summarise(policy: Policy, states: Counter, people: int, rates: dict[str, Dec
         "over_budget": None if budget is None else total > budget,
         "expected_payments": str(to_cents(expected)) if rates else None,
         "outcome_rates": {k: str(v) for k, v in rates.items()},
+        "outcome_basis": basis or None,
         "provisional_amounts": [b.id for b in policy.bands if b.amount is None or b.amount.provisional],
     }
     return out
