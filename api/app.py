@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from engine.errors import InputErrors, PolicyNotFound
+from engine.errors import InputErrors, PolicyErrors, PolicyNotFound
 from engine.registry import Registry
 
 from .exact_json import ExactJSONResponse
@@ -76,6 +76,12 @@ def _add_error_handlers(app: FastAPI) -> None:
         # point into the stored decision, not the body.
         return _errors([{"loc": ["decision", "input", *p.path],
                          "msg": f"edition {exc.version}: {p.message}", "type": p.code} for p in exc.problems])
+
+    @app.exception_handler(PolicyErrors)
+    async def edition_does_not_compile(_request: Request, exc: PolicyErrors):
+        # Only reachable when a stored edition no longer compiles under this engine version.
+        return ExactJSONResponse({"detail": "the stored edition cannot be compiled by this engine version: "
+                                            + "; ".join(e.render() for e in exc.errors[:5])}, status_code=409)
 
     @app.exception_handler(PolicyNotFound)
     async def policy_not_found(_request: Request, exc: PolicyNotFound):
