@@ -110,7 +110,9 @@ class Service:
             raise under_field(spec.field, exc) from None
         stored_input = {"policy": body["policy"], "version": body.get("version"), "as_of": as_of.isoformat(),
                         spec.field: payload}
-        req_hash = repository.request_hash(kind, stored_input)
+        # The caller is part of the request: another key reusing an idempotency key gets 409, never
+        # someone else's decision.
+        req_hash = repository.request_hash(kind, {"caller": caller, "request": stored_input})
         with self.store.transaction() as session:
             return repository.append_decision(
                 session, kind=kind, policy=policy, as_of=as_of, input=stored_input, result=result,

@@ -209,3 +209,10 @@ def _person_json(extra_raw: dict) -> bytes:
     for key, number in extra_raw.items():
         text += f', "{key}": {number}'
     return (text + "}").encode()
+
+
+def test_another_caller_reusing_an_idempotency_key_gets_409_not_the_decision(client):
+    client.post("/v1/eligibility", json=eligibility_body(), headers=headers("evaluate", **{"Idempotency-Key": "k3"}))
+    other = client.post("/v1/eligibility", json=eligibility_body(), headers=headers("admin", **{"Idempotency-Key": "k3"}))
+    assert other.status_code == 409
+    assert "decision_id" not in other.text
