@@ -43,17 +43,35 @@ def evaluate(policy: Policy, raw_facts: dict, as_of: dt.date, backend: RuleBacke
     return explain(policy, env, as_of, fired, banded, points, backend.name)
 
 
+_STATIC: dict[int, tuple] = {}
+
+
+def _static(obj, build):
+    """Per-rule (or per-figure) parts of the explanation, built once: compiled policies never change."""
+    hit = _STATIC.get(id(obj))
+    if hit is None or hit[0] is not obj:
+        hit = (obj, build(obj))
+        _STATIC[id(obj)] = hit
+    return hit[1]
+
+
+def _rule_static(rule: Rule):
+    return ({"rule": rule.id, "kind": rule.kind, "label": rule.label, "condition": rule.condition.text,
+             "parameters": {name: _plain(fig.value) for name, fig in rule.condition.parameters},
+             "reference": rule.reference.as_dict(), "line": rule.condition.location.line},
+            tuple(sorted(rule.condition.reads)))
+
+
 def _trace_entry(rule: Rule, fired: bool, env: dict) -> dict:
-    return {"rule": rule.id, "kind": rule.kind, "fired": fired, "label": rule.label,
-            "condition": rule.condition.text,
-            "facts": {name: _plain(env.get(name)) for name in sorted(rule.condition.reads)},
-            "parameters": {name: _plain(fig.value) for name, fig in rule.condition.parameters},
-            "reference": rule.reference.as_dict(), "line": rule.condition.location.line}
+    """``env`` holds values already made JSON-ready (see ``explain``)."""
+    static, reads = _static(rule, _rule_static)
+    return {**static, "fired": fired, "facts": {name: env.get(name) for name in reads}}
 
 
 def explain(policy: Policy, env: dict, as_of: dt.date, fired: frozenset, banded: frozenset, points: int,
             backend_name: str) -> dict:
     trace, reasons, provisional = [], [], set()
+    env = {name: _plain(value) for name, value in env.items()}
     for rule in policy.eligibility:
         passed = [a for a in rule.alternatives if a.key in fired]
         for alt in rule.alternatives:
@@ -114,8 +132,11 @@ def explain(policy: Policy, env: dict, as_of: dt.date, fired: frozenset, banded:
 
 def _note(fig: Figure | None, provisional: set):
     if fig is not None and fig.status != "confirmed":
-        provisional.add("$." + ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in fig.path)
-                        .replace(".[", "["))
+        provisional.add(_static(fig, _figure_path))
+
+
+def _figure_path(fig: Figure) -> str:
+    return ("$." + ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in fig.path)).replace(".[", "[")
 
 
 def _note_params(rule: Rule, provisional: set):
