@@ -275,3 +275,32 @@ def test_whatif_over_a_jsonl_export(tmp_path, registry, dul):
     bad.write_text('{"input": {}, "result": {}, "as_of": "2014-01-01"}\n{oops\n')
     code = main(["whatif", f"{DUL}@2019", "--from", "2014-01-01", "--to", "2014-12-31", "--decisions", str(bad)])
     assert code == 2
+
+
+def test_whatif_reads_the_decision_store(tmp_path, registry, dul, capsys):
+    """Decisions taken through the service are re-evaluated from the store (SQLite here)."""
+    from api.service import Service, Store
+    from api.store.db import upgrade
+
+    from .conftest import person
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    upgrade(url)
+    service = Service(registry, Store(url))
+    people = [person(), person(birth_date="1990-01-01", unemployed_since="2014-01-01"),
+              person(employment_status="employed", workplace_region="piemonte")]
+    try:
+        for p in people:
+            service.decide("eligibility", {"policy": DUL, "version": "2013", "as_of": AS_OF, "person": p},
+                           caller="test")
+    finally:
+        service.store.close()
+    today = dt.date.today()  # decisions are dated by their UTC creation day: a window around today
+    code = main(["whatif", f"{DUL}@2013", "--from", str(today - dt.timedelta(days=1)),
+                 "--to", str(today + dt.timedelta(days=1)), "--database", url, "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and (out["decisions"], out["changed"], out["errors"]) == (3, 0, 0)
+    expected = sum(Decimal(evaluate(dul, p, AS_OF)["benefit"]["amount"]) for p in people
+                   if evaluate(dul, p, AS_OF)["benefit"])
+    assert Decimal(out["amount_before"]) == Decimal(out["amount_after"]) == expected
+    code = main(["whatif", f"{DUL}@2013", "--from", "2000-01-01", "--to", "2000-01-02", "--database", url, "--json"])
+    assert code == 0 and json.loads(capsys.readouterr().out)["decisions"] == 0
