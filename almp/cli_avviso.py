@@ -1,25 +1,16 @@
 """Launching a new avviso: new-avviso, diff, population synth, simulate, whatif."""
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import json
 import os
 import sys
 import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from almp.cli import DEFAULT_POLICIES, UsageError, dump
-from engine.errors import PolicyErrors, PolicyNotFound
+from almp.cli import DEFAULT_POLICIES, UsageError, dump, _date
+from engine.errors import PolicyErrors
 from engine.registry import Registry, edition_files, find_root
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
 
 
 def _root(args) -> Path:

@@ -1,19 +1,10 @@
 """Service commands: serve, replay, audit verify, db upgrade, keys add."""
 from __future__ import annotations
 
-import argparse
-import datetime as dt
 import os
 import sys
 
-from almp.cli import DEFAULT_POLICIES, UsageError, dump
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
+from almp.cli import DEFAULT_POLICIES, UsageError, dump, _date
 
 
 def _database_arg(p) -> None:
