@@ -118,3 +118,29 @@ def test_a_million_sids_do_not_accumulate(dul):
     for _ in range(3000):
         backend.match(1, env)
     assert backend.match(1, env)
+
+
+def test_threads_get_the_same_answers_as_one_thread(dul):
+    """The API evaluates from a thread pool: durable-rules calls are serialised, results unchanged."""
+    import random
+    import threading
+
+    rng = random.Random(7)
+    people = [person(birth_date=f"{rng.randint(1950, 1995)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
+                     employment_status=rng.choice(["unemployed", "employed", "suspended"]),
+                     income_support=rng.choice(["none", "cigs", "mobility"]),
+                     workplace_region=rng.choice(["lombardia", "veneto", None]),
+                     solidarity_agreement=rng.random() < 0.2) for _ in range(200)]
+    backend = DurableBackend.for_policy(dul)
+    expected = [json.dumps(evaluate(dul, p, AS_OF, backend), sort_keys=True) for p in people]
+    results: dict[int, list] = {}
+
+    def worker(k):
+        results[k] = [json.dumps(evaluate(dul, p, AS_OF, backend), sort_keys=True) for p in people]
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(results[k] == expected for k in range(8))
