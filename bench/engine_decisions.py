@@ -132,7 +132,7 @@ def main():
         ("input checking + derived facts only (prepare_facts)", prep_rate, None),
         ("hand-written Python function", hand_rate, 1.0),
         ("almp reference evaluator via decide() (generic closures)", ref_rate, hand_rate / ref_rate),
-        ("almp batch path: BatchDecider (specialised closures)", batch_rate, hand_rate / batch_rate),
+        ("almp batch path: policy compiled to one Python function", batch_rate, hand_rate / batch_rate),
     ]
     for name, r, ratio in rows:
         ratio_text = "" if ratio is None else f"{ratio:7.2f}x"
