@@ -7,8 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future
 from contextlib import contextmanager
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from engine.compiler import compile_bundle
@@ -86,6 +88,81 @@ class EditionCache:
         return policy
 
 
+def settled(outcome) -> tuple:
+    """(StoredDecision, created) from a committer outcome."""
+    found, created = outcome
+    return (found.stored() if isinstance(found, repository.AppendedRow) else found), created
+
+
+_STORE_DOWN = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, sa_exc.DisconnectionError)
+
+
+class GroupCommitter:
+    """Group commit: decisions waiting for the chain are appended together, in one transaction.
+
+    Requests hand their evaluated decision to ``submit`` and wait on the returned future, which is
+    resolved only after the transaction holding their row has committed (or failed: then nothing
+    of that batch is stored and every waiter gets the database's error). While one batch commits,
+    the next one gathers, so under load one chain-head lock and one commit (one fsync) serve many
+    decisions; alone, a request commits at once, as before. A batch failing for any other reason
+    than the store being unreachable is retried one decision per transaction, so one bad decision
+    cannot fail the others.
+    """
+
+    def __init__(self, store, max_batch: int = 256):
+        self._store = store
+        self._max = max_batch
+        self._ready = threading.Condition()
+        self._pending: list = []
+        self._thread: threading.Thread | None = None
+
+    def submit(self, item: repository.PendingDecision) -> Future:
+        future: Future = Future()
+        with self._ready:
+            self._pending.append((item, future))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="almp-group-commit", daemon=True)
+                self._thread.start()
+            self._ready.notify()
+        return future
+
+    def _run(self) -> None:
+        while True:
+            with self._ready:
+                while not self._pending:
+                    self._ready.wait()
+                batch, self._pending = self._pending[:self._max], self._pending[self._max:]
+            try:
+                self._commit(batch)
+            except BaseException as exc:  # noqa: BLE001 - never let the committer thread die silently
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+
+    def _commit(self, batch: list) -> None:
+        try:
+            with self._store().transaction() as session:
+                outcomes = repository.append_batch(session, [item for item, _ in batch])
+        except _STORE_DOWN as exc:
+            for _, future in batch:
+                future.set_exception(exc)
+            return
+        except Exception:
+            if len(batch) == 1:
+                raise
+            for one in batch:
+                try:
+                    self._commit([one])
+                except Exception as exc:  # noqa: BLE001 - handed to that request alone
+                    one[1].set_exception(exc)
+            return
+        for (_, future), outcome in zip(batch, outcomes):
+            if isinstance(outcome, Exception):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+
 class Service:
     def __init__(self, registry: Registry, store: Store):
         self.registry = registry
@@ -93,13 +170,22 @@ class Service:
         self.kinds: dict[str, Kind] = available_kinds()
         self.editions = EditionCache()
         self.engine_version = engine_version()
+        # reads self.store at each batch, so a store swapped in (tests, reconfiguration) is used next
+        self.committer = GroupCommitter(lambda: self.store)
 
     # -- deciding ------------------------------------------------------------------------------
     def decide(self, kind: str, body: dict, *, caller: str, idempotency_key: str | None = None):
-        """Evaluate and store; returns (stored decision, created). ``body`` is the checked request.
+        """Evaluate and store; returns (stored decision, created) once its row is committed.
 
-        Raises InputErrors (bad facts), PolicyNotFound, repository.IdempotencyConflict.
+        ``body`` is the checked request. Raises InputErrors (bad facts), PolicyNotFound,
+        repository.IdempotencyConflict, or the database's error (nothing stored).
         """
+        pending = self.prepare(kind, body, caller=caller, idempotency_key=idempotency_key)
+        return settled(self.committer.submit(pending).result())
+
+    def prepare(self, kind: str, body: dict, *, caller: str,
+                idempotency_key: str | None = None) -> repository.PendingDecision:
+        """Evaluate and build the stored texts (no database): the part of a decision outside the chain lock."""
         spec = self.kinds[kind]
         as_of = body["as_of"]
         policy = self.registry.get(body["policy"], body.get("version"), as_of)
@@ -113,11 +199,10 @@ class Service:
         # The caller is part of the request: another key reusing an idempotency key gets 409, never
         # someone else's decision.
         req_hash = repository.request_hash(kind, {"caller": caller, "request": stored_input})
-        with self.store.transaction() as session:
-            return repository.append_decision(
-                session, kind=kind, policy=policy, as_of=as_of, input=stored_input, result=result,
-                engine_version=self.engine_version, caller=caller, idempotency_key=idempotency_key,
-                req_hash=req_hash)
+        return repository.PendingDecision.build(
+            kind=kind, policy=policy, as_of=as_of, input=stored_input, result=result,
+            engine_version=self.engine_version, caller=caller, idempotency_key=idempotency_key,
+            req_hash=req_hash)
 
     def get(self, decision_id: str) -> repository.StoredDecision:
         with self.store.reading() as session:

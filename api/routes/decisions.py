@@ -1,12 +1,14 @@
 """Deciding (evaluate role) and reading / replaying stored decisions (audit role)."""
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Header
 
 from ..deps import Auditor, Evaluator, ServiceDep
 from ..exact_json import ExactJSONResponse, ExactJSONRoute
+from ..service import settled
 from ..store.repository import StoredDecision
 from ..wire import (ClaimRequest, DecisionOut, EligibilityRequest, PlanRequest, Problem, ReplayOut, ReplayRequest,
                     StoredDecisionOut, ValidationErrorOut)
@@ -28,10 +30,12 @@ def _decision_response(stored: StoredDecision, created: bool) -> ExactJSONRespon
                                       "Idempotent-Replayed": "false" if created else "true"})
 
 
-def _decide(service, kind: str, request, key, idempotency_key):
-    stored, created = service.decide(kind, request.model_dump(), caller=key.caller,
-                                     idempotency_key=idempotency_key)
-    return _decision_response(stored, created)
+async def _decide(service, kind: str, request, key, idempotency_key):
+    # Evaluated on the event loop (short, CPU-bound, and durable-rules serialises every call anyway);
+    # the response waits, without holding a thread, until the group committer has committed its row.
+    pending = service.prepare(kind, request.model_dump(), caller=key.caller, idempotency_key=idempotency_key)
+    outcome = await asyncio.wrap_future(service.committer.submit(pending))
+    return _decision_response(*settled(outcome))
 
 
 def build_router(kinds) -> APIRouter:
@@ -57,20 +61,20 @@ def build_router(kinds) -> APIRouter:
     return router
 
 
-def eligibility(request: EligibilityRequest, service: ServiceDep, key: Evaluator,
+async def eligibility(request: EligibilityRequest, service: ServiceDep, key: Evaluator,
                 idempotency_key: IdempotencyKey = None):
     """Evaluate a person; the decision is stored (and chained) before this answers."""
-    return _decide(service, "eligibility", request, key, idempotency_key)
+    return await _decide(service, "eligibility", request, key, idempotency_key)
 
 
-def plans(request: PlanRequest, service: ServiceDep, key: Evaluator, idempotency_key: IdempotencyKey = None):
+async def plans(request: PlanRequest, service: ServiceDep, key: Evaluator, idempotency_key: IdempotencyKey = None):
     """Cost a plan of services (PIP) against the edition's basket; stored as a decision of kind "plan"."""
-    return _decide(service, "plan", request, key, idempotency_key)
+    return await _decide(service, "plan", request, key, idempotency_key)
 
 
-def claims(request: ClaimRequest, service: ServiceDep, key: Evaluator, idempotency_key: IdempotencyKey = None):
+async def claims(request: ClaimRequest, service: ServiceDep, key: Evaluator, idempotency_key: IdempotencyKey = None):
     """Price a claim for payment of delivered services and outcomes; stored as a decision of kind "claim"."""
-    return _decide(service, "claim", request, key, idempotency_key)
+    return await _decide(service, "claim", request, key, idempotency_key)
 
 
 def get_decision(decision_id: str, service: ServiceDep, key: Auditor):

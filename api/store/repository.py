@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Iterator
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from .. import jsontext
@@ -70,6 +70,57 @@ def _store_edition(session: Session, policy) -> None:
                             stored_at=dt.datetime.now(dt.timezone.utc)))
 
 
+@dataclass(frozen=True)
+class PendingDecision:
+    """A decision evaluated and turned into its stored text, waiting for its place in the chain.
+
+    Everything that does not depend on the chain (canonical texts, request hash) is computed by
+    the caller before the chain head is locked, so the locked section stays short.
+    """
+
+    kind: str
+    policy: object
+    as_of: dt.date
+    engine_version: str
+    caller: str
+    idempotency_key: str | None
+    req_hash: str
+    input_json: str
+    result_json: str
+    trace_json: str
+
+    @classmethod
+    def build(cls, *, kind: str, policy, as_of: dt.date, input: dict, result: dict, engine_version: str,
+              caller: str, idempotency_key: str | None, req_hash: str) -> "PendingDecision":
+        body = dict(result)
+        trace = body.pop("trace", None)  # costing results carry no trace
+        return cls(kind=kind, policy=policy, as_of=as_of, engine_version=engine_version, caller=caller,
+                   idempotency_key=idempotency_key, req_hash=req_hash, input_json=jsontext.canonical(input),
+                   result_json=jsontext.canonical(body), trace_json=jsontext.canonical(trace))
+
+
+@dataclass(frozen=True)
+class AppendedRow:
+    """The stored columns of a decision just appended (parsed into a StoredDecision by the caller)."""
+
+    values: dict
+
+    def stored(self) -> StoredDecision:
+        v = self.values
+        return StoredDecision(id=v["id"], seq=v["seq"], created_at=utc_text(v["created_at"]), kind=v["kind"],
+                              policy_id=v["policy_id"], version=v["version"], content_hash=v["content_hash"],
+                              engine_version=v["engine_version"], as_of=v["as_of"], caller=v["caller"],
+                              input=jsontext.loads(v["input_json"]), result=jsontext.loads(v["result_json"]),
+                              trace=jsontext.loads(v["trace_json"]), row_hash=v["row_hash"])
+
+
+class _RowView:
+    """Attribute access over a dict of column values, for ``row_hash``."""
+
+    def __init__(self, values: dict):
+        self.__dict__.update(values)
+
+
 def append_decision(session: Session, *, kind: str, policy, as_of: dt.date, input: dict, result: dict,
                     engine_version: str, caller: str, idempotency_key: str | None,
                     req_hash: str) -> tuple[StoredDecision, bool]:
@@ -78,30 +129,63 @@ def append_decision(session: Session, *, kind: str, policy, as_of: dt.date, inpu
     With an ``idempotency_key`` already stored for the same request, the stored decision is
     returned and nothing is added; for another request, ``IdempotencyConflict``.
     """
+    pending = PendingDecision.build(kind=kind, policy=policy, as_of=as_of, input=input, result=result,
+                                    engine_version=engine_version, caller=caller,
+                                    idempotency_key=idempotency_key, req_hash=req_hash)
+    outcome = append_batch(session, [pending])[0]
+    if isinstance(outcome, Exception):
+        raise outcome
+    found, created = outcome
+    return (found.stored() if isinstance(found, AppendedRow) else found), created
+
+
+def append_batch(session: Session, items: list[PendingDecision]) -> list:
+    """Append several decisions to the chain in one transaction (group commit), in the given order.
+
+    Call inside ``session.begin()``; nothing is durable before that transaction commits. Returns,
+    per item, ``(AppendedRow, True)`` for a new row, ``(StoredDecision or AppendedRow, False)`` for
+    an idempotent retry (of a stored row, or of an earlier item of this batch), or an
+    ``IdempotencyConflict`` instance (that item is not stored; the others are).
+    """
     head = _lock_head(session)
-    if idempotency_key is not None:
-        existing = session.execute(select(Decision).where(Decision.idempotency_key == idempotency_key)
-                                   ).scalar_one_or_none()
-        if existing is not None:
-            if existing.request_hash != req_hash:
-                raise IdempotencyConflict(idempotency_key)
-            return StoredDecision.from_row(existing), False
-    _store_edition(session, policy)
-    body = dict(result)
-    trace = body.pop("trace", None)  # costing results carry no trace
-    row = Decision(seq=head.seq + 1, id=str(uuid.uuid4()),
-                   created_at=dt.datetime.now(dt.timezone.utc),
-                   kind=kind, policy_id=policy.id, version=policy.version, content_hash=policy.content_hash,
-                   engine_version=engine_version, as_of=as_of, caller=caller,
-                   idempotency_key=idempotency_key, request_hash=req_hash,
-                   input_json=jsontext.canonical(input), result_json=jsontext.canonical(body),
-                   trace_json=jsontext.canonical(trace), prev_hash=head.row_hash, row_hash="")
-    row.row_hash = row_hash(row)
-    session.add(row)
-    head.seq = row.seq
-    head.row_hash = row.row_hash
-    session.flush()
-    return StoredDecision.from_row(row), True
+    keys = {item.idempotency_key for item in items if item.idempotency_key is not None}
+    earlier: dict[str, tuple[str, object]] = {}  # idempotency key -> (request hash, stored form)
+    if keys:
+        for row in session.execute(select(Decision).where(Decision.idempotency_key.in_(keys))).scalars():
+            earlier[row.idempotency_key] = (row.request_hash, StoredDecision.from_row(row))
+    editions = {}
+    seq, prev = head.seq, head.row_hash
+    rows, outcomes = [], []
+    for item in items:
+        key = item.idempotency_key
+        if key is not None and key in earlier:
+            first_hash, first = earlier[key]
+            outcomes.append(IdempotencyConflict(key) if first_hash != item.req_hash else (first, False))
+            continue
+        policy = item.policy
+        editions.setdefault(policy.content_hash, policy)
+        seq += 1
+        values = dict(seq=seq, id=str(uuid.uuid4()), created_at=dt.datetime.now(dt.timezone.utc),
+                      kind=item.kind, policy_id=policy.id, version=policy.version,
+                      content_hash=policy.content_hash, engine_version=item.engine_version, as_of=item.as_of,
+                      caller=item.caller, idempotency_key=key, request_hash=item.req_hash,
+                      input_json=item.input_json, result_json=item.result_json, trace_json=item.trace_json,
+                      prev_hash=prev, row_hash="")
+        values["row_hash"] = prev = row_hash(_RowView(values))
+        appended = AppendedRow(values)
+        rows.append(values)
+        outcomes.append((appended, True))
+        if key is not None:
+            earlier[key] = (item.req_hash, appended)
+    if rows:
+        for policy in editions.values():
+            _store_edition(session, policy)
+        session.flush()
+        session.execute(insert(Decision), rows)
+        head.seq = seq
+        head.row_hash = prev
+        session.flush()
+    return outcomes
 
 
 def get_decision(session: Session, decision_id: str) -> StoredDecision | None:
