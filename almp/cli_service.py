@@ -19,6 +19,9 @@ def register(sub, commands) -> None:
     p.add_argument("--workers", type=int, default=1, help="worker processes (each evaluates one request at a time)")
     p.add_argument("--policies", help="policies folder (default: the shipped policies)")
     p.add_argument("--keys-file", help="API key file (default: ALMP_API_KEYS_FILE, else ./almp-keys.txt)")
+    p.add_argument("--access-log", action="store_true",
+                   help="log every request on stderr (off by default: decisions are recorded in the store, and "
+                        "the log line costs about a tenth of a decision's time)")
     _database_arg(p)
     commands["serve"] = cmd_serve
 
@@ -92,7 +95,7 @@ def cmd_serve(args) -> int:
         os.environ["ALMP_API_KEYS_FILE"] = args.keys_file
     print(f"almp: serving http://{args.host}:{args.port}/v1 (docs /docs), store {_safe(url)}", file=sys.stderr)
     uvicorn.run("api.app:app_from_env", factory=True, host=args.host, port=args.port,
-                workers=args.workers if args.workers > 1 else None)
+                workers=args.workers if args.workers > 1 else None, access_log=args.access_log)
     return 0
 
 

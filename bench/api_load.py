@@ -61,8 +61,8 @@ async def _connection(host, port, requests, deadline, budget, out):
             body = await reader.readexactly(length) if length else b""
             out["latencies"].append(time.perf_counter() - began)
             out["status"][status] = out["status"].get(status, 0) + 1
-            if status == 200 and body.startswith(b'{"decision_id": "'):
-                out["ids"].append(body[17:53].decode())
+            if status == 200 and body.startswith(b'{"decision_id":"'):
+                out["ids"].append(body[16:52].decode())
             if close:
                 break
     finally:

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Header
+from fastapi import APIRouter, Body, Header, Response
 
 from ..deps import Auditor, Evaluator, ServiceDep
 from ..exact_json import ExactJSONResponse, ExactJSONRoute
-from ..service import settled
-from ..store.repository import StoredDecision
+from .. import jsontext
+from ..store.repository import AppendedRow
 from ..wire import (ClaimRequest, DecisionOut, EligibilityRequest, PlanRequest, Problem, ReplayOut, ReplayRequest,
                     StoredDecisionOut, ValidationErrorOut)
 
@@ -24,10 +25,26 @@ _DECIDE = {**_AUTH, 404: {"model": Problem, "description": "no such policy, vers
            503: {"model": Problem, "description": "the decision store is unavailable; nothing was stored"}}
 
 
-def _decision_response(stored: StoredDecision, created: bool) -> ExactJSONResponse:
-    return ExactJSONResponse({"decision_id": stored.id, **stored.full_result()},
-                             headers={"Location": f"/v1/decisions/{stored.id}",
-                                      "Idempotent-Replayed": "false" if created else "true"})
+def _decision_response(found, created: bool) -> Response:
+    """The decision as stored: its id, then the result's canonical text with the trace last.
+
+    A new decision is answered with the very texts its row holds (no re-parse, no re-encode, which
+    was a third of the request's CPU); an idempotent replay re-encodes the stored values to the
+    same canonical form, so both answers are the same bytes.
+    """
+    if isinstance(found, AppendedRow):
+        decision_id, result, trace = found.values["id"], found.values["result_json"], found.values["trace_json"]
+    else:
+        decision_id, result, trace = found.id, jsontext.canonical(found.result), jsontext.canonical(found.trace)
+    parts = ['{"decision_id":', json.dumps(decision_id)]
+    if result != "{}":
+        parts += [",", result[1:-1]]
+    if trace != "null":
+        parts += [',"trace":', trace]
+    parts.append("}")
+    return Response("".join(parts).encode("utf-8"), media_type="application/json",
+                    headers={"Location": f"/v1/decisions/{decision_id}",
+                             "Idempotent-Replayed": "false" if created else "true"})
 
 
 async def _decide(service, kind: str, request, key, idempotency_key):
@@ -35,7 +52,7 @@ async def _decide(service, kind: str, request, key, idempotency_key):
     # the response waits, without holding a thread, until the group committer has committed its row.
     pending = service.prepare(kind, request.model_dump(), caller=key.caller, idempotency_key=idempotency_key)
     outcome = await asyncio.wrap_future(service.committer.submit(pending))
-    return _decision_response(*settled(outcome))
+    return _decision_response(*outcome)
 
 
 def build_router(kinds) -> APIRouter:
