@@ -9,7 +9,6 @@ Bounded in requests and time (each test well under a minute).
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import subprocess
