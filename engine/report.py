@@ -87,7 +87,7 @@ def cost_chart(editions: list[dict]) -> str:
                          f'fill="{COLOURS[i % len(COLOURS)]}" opacity="0.85"><title>fascia {escape(b["band"])}: '
                          f'{_euro(b["commitments"])}</title></rect>')
             x += w
-        parts.append(f'<text x="{float(x) + 4:.1f}" y="{y + 19}" font-size="11">{_euro(s["commitments"])}</text>')
+        parts.append(f'<text x="{x + 4:.1f}" y="{y + 19}" font-size="11">{_euro(s["commitments"])}</text>')
         if s.get("expected_payments") is not None:
             w = Decimal(s["expected_payments"]) * scale
             parts.append(f'<rect x="{left}" y="{y + 31}" width="{w:.1f}" height="6" fill="#333">'
