@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from engine.errors import AlmpError, InputErrors, PolicyErrors, PolicyNotFound
-from engine.registry import Registry, edition_files, find_root
+from engine.policy.registry import Registry, edition_files, find_root
 
 DEFAULT_POLICIES = Path(os.environ.get("ALMP_POLICIES") or Path(__file__).resolve().parent.parent / "policies")
 # Each area of the service adds its subcommands from its own module: register(sub, commands).
@@ -50,9 +50,9 @@ def dump(data) -> str:
 
 def _backend_factory(name: str):
     if name == "reference":
-        from engine.backends import ReferenceBackend
+        from engine.decide.backends import ReferenceBackend
         return ReferenceBackend
-    from engine.durable_backend import DurableBackend
+    from engine.decide.durable import DurableBackend
     return DurableBackend.for_policy
 
 
@@ -87,7 +87,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_test(args) -> int:
-    from engine.testing import run_tests
+    from engine.avviso.policytests import run_tests
     paths = [Path(p) for p in (args.paths or [str(DEFAULT_POLICIES)])]
     for path in paths:
         if not path.exists():
@@ -103,7 +103,7 @@ def cmd_test(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from engine.evaluate import evaluate
+    from engine.decide.evaluate import evaluate
     registry = Registry.load(_policies_root(args))
     person = read_json(args.person)
     as_of = args.as_of or dt.date.today()

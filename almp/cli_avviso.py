@@ -10,7 +10,7 @@ from pathlib import Path
 
 from almp.cli import DEFAULT_POLICIES, UsageError, dump, _date
 from engine.errors import PolicyErrors
-from engine.registry import Registry, edition_files, find_root
+from engine.policy.registry import Registry, edition_files, find_root
 
 
 def _root(args) -> Path:
@@ -130,7 +130,7 @@ def load_edition(spec: str, root: Path, as_of: dt.date | None = None, default_id
 
 # -- new-avviso -----------------------------------------------------------------------------------
 def cmd_new_avviso(args) -> int:
-    from engine.scaffold import ScaffoldError, base_edition, new_edition
+    from engine.avviso.scaffold import ScaffoldError, base_edition, new_edition
     root = _root(args).resolve()
     files = [p.resolve() for p in edition_files(root) if p.parent == root / args.policy]
     registry = Registry.load(root, only=files)
@@ -181,9 +181,9 @@ def cmd_new_avviso(args) -> int:
 
 # -- diff -----------------------------------------------------------------------------------------
 def cmd_diff(args) -> int:
-    from engine.compiler import plain
-    from engine.diff import as_json, diff_documents, render_text
-    from engine.source import load_file
+    from engine.policy.compiler import plain
+    from engine.avviso.diff import as_json, diff_documents, render_text
+    from engine.policy.loader import load_file
     root = _root(args)
     old_path = edition_path(args.old, root)
     default_id = _split(args.old)[0] if "@" in args.old else None
@@ -209,8 +209,8 @@ def _name(doc: dict, path: Path) -> str:
 
 # -- population -----------------------------------------------------------------------------------
 def _dictionary(root: Path):
-    from engine.facts import load_dictionary
-    from engine.registry import FACTS_FILE
+    from engine.policy.facts import load_dictionary
+    from engine.policy.registry import FACTS_FILE
     return load_dictionary(root / FACTS_FILE)
 
 
@@ -221,7 +221,7 @@ def cmd_population(args) -> int:
 
 
 def _synth(args) -> int:
-    from engine.synthetic import write_population
+    from engine.avviso.synthetic import write_population
     if args.size < 1:
         raise UsageError("--size must be at least 1")
     as_of = args.as_of or dt.date.today()
@@ -238,8 +238,8 @@ def _synth(args) -> int:
 
 
 def _check(args) -> int:
-    from engine.population import PopulationError, RowReader, read_header, read_meta
-    from engine.simulate import records
+    from engine.avviso.population import PopulationError, RowReader, read_header, read_meta
+    from engine.avviso.simulate import records
     path = Path(args.file)
     dictionary = _dictionary(_root(args))
     as_of = args.as_of or _meta_date(read_meta(path)) or dt.date.today()
@@ -288,8 +288,8 @@ def _progress_bar(label: str):
 
 # -- simulate -------------------------------------------------------------------------------------
 def cmd_simulate(args) -> int:
-    from engine import simulate as sim
-    from engine.population import PopulationError, read_meta
+    from engine.avviso import simulate as sim
+    from engine.avviso.population import PopulationError, read_meta
     root = _root(args)
     population = Path(args.population)
     if not population.is_file():
@@ -337,7 +337,7 @@ def cmd_simulate(args) -> int:
     if args.compare:
         result["comparison"] = sim.compare(summaries[0], summaries[1], tally.transitions)
     if args.report:
-        from engine.report import render_report
+        from engine.avviso.report import render_report
         Path(args.report).write_text(render_report(result), encoding="utf-8")
     if args.json:
         print(dump(result))
@@ -409,7 +409,7 @@ def _state(state: str) -> str:
 # -- whatif ---------------------------------------------------------------------------------------
 def cmd_whatif(args) -> int:
     from sqlalchemy.exc import SQLAlchemyError
-    from engine.whatif import WhatIfError, read_jsonl, summarise_changes, whatif
+    from engine.avviso.whatif import WhatIfError, read_jsonl, summarise_changes, whatif
     root = _root(args)
     draft = load_edition(args.policy, root)
     if args.end < args.start:
@@ -435,7 +435,7 @@ def cmd_whatif(args) -> int:
 
 
 def _store_records(args, policy_id: str):
-    from engine.whatif import store_records
+    from engine.avviso.whatif import store_records
     try:
         import api.store.repository  # noqa: F401  (the service extra)
     except ImportError as exc:

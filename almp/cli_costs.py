@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from engine.claims import price_claim
-from engine.costing import cost_plan
-from engine.registry import Registry
+from engine.costs.claims import price_claim
+from engine.costs.plans import cost_plan
+from engine.policy.registry import Registry
 
 from .cli import _backend_factory, _date, _policies_root, dump, read_json
 
@@ -25,7 +25,7 @@ def cmd_cost(args) -> int:
 
 def cmd_claim(args) -> int:
     from engine.errors import InputErrors, InputProblem
-    from engine.pricing import Reader
+    from engine.costs.pricing import Reader
     registry = Registry.load(_policies_root(args))
     claim = read_json(args.claim)
     start = None

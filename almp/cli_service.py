@@ -58,7 +58,7 @@ def register(sub, commands) -> None:
 
 
 def _service(args, policies: bool = True):
-    from engine.registry import Registry
+    from engine.policy.registry import Registry
 
     from api.service import Service, Store
     from api.store.db import current_revision

@@ -12,7 +12,7 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import InputErrors, PolicyErrors, PolicyNotFound
-from engine.registry import Registry
+from engine.policy.registry import Registry
 
 from .exact_json import ExactJSONResponse
 from .keys import KeyRing

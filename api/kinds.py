@@ -10,7 +10,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Callable
 
-from engine.durable_backend import DurableBackend
+from engine.decide.durable import DurableBackend
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class Kind:
 
 
 def _eligibility(policy, payload: dict, as_of: dt.date) -> dict:
-    from engine.evaluate import evaluate
+    from engine.decide.evaluate import evaluate
     return evaluate(policy, payload, as_of, DurableBackend.for_policy(policy))
 
 
@@ -35,11 +35,11 @@ def _optional(module: str, function: str):
 
 def available_kinds() -> dict[str, Kind]:
     kinds = {"eligibility": Kind("eligibility", "person", _eligibility)}
-    cost_plan = _optional("engine.costing", "cost_plan")
+    cost_plan = _optional("engine.costs.plans", "cost_plan")
     if cost_plan is not None:
         kinds["plan"] = Kind("plan", "plan", lambda policy, payload, as_of: cost_plan(
             policy, payload, as_of, DurableBackend.for_policy(policy)))
-    price_claim = _optional("engine.claims", "price_claim")
+    price_claim = _optional("engine.costs.claims", "price_claim")
     if price_claim is not None:
         kinds["claim"] = Kind("claim", "claim", lambda policy, payload, as_of: price_claim(
             policy, payload, DurableBackend.for_policy(policy)))
@@ -47,6 +47,6 @@ def available_kinds() -> dict[str, Kind]:
 
 
 def engine_version() -> str:
-    from engine.durable_backend import engine_version as durable_version
-    from engine.evaluate import ENGINE_VERSION
+    from engine.decide.durable import engine_version as durable_version
+    from engine.decide.evaluate import ENGINE_VERSION
     return f"almp {ENGINE_VERSION}; {durable_version()}"

@@ -13,9 +13,9 @@ from contextlib import contextmanager
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from engine.compiler import compile_bundle
+from engine.policy.compiler import compile_bundle
 from engine.errors import InputErrors, InputProblem, PolicyNotFound
-from engine.registry import Registry
+from engine.policy.registry import Registry
 
 from . import jsontext
 from .kinds import Kind, available_kinds, engine_version

@@ -13,9 +13,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import AS_OF, persons  # noqa: E402
-from engine.durable_backend import DurableBackend  # noqa: E402
-from engine.evaluate import decide, prepare_facts  # noqa: E402
-from engine.registry import Registry  # noqa: E402
+from engine.decide.durable import DurableBackend  # noqa: E402
+from engine.decide.evaluate import decide, prepare_facts  # noqa: E402
+from engine.policy.registry import Registry  # noqa: E402
 
 
 def rss_mib() -> float:

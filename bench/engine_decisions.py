@@ -16,11 +16,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import AS_OF, peak_rss_mib, persons, rate  # noqa: E402
-from engine.backends import ReferenceBackend  # noqa: E402
-from engine.batch import BatchDecider  # noqa: E402
-from engine.durable_backend import DurableBackend, raw_assert  # noqa: E402
-from engine.evaluate import decide, evaluate, prepare_facts  # noqa: E402
-from engine.registry import Registry  # noqa: E402
+from engine.decide.backends import ReferenceBackend  # noqa: E402
+from engine.decide.batch import BatchDecider  # noqa: E402
+from engine.decide.durable import DurableBackend, raw_assert  # noqa: E402
+from engine.decide.evaluate import decide, evaluate, prepare_facts  # noqa: E402
+from engine.policy.registry import Registry  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent / "policies"
 

@@ -20,9 +20,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from engine import simulate as sim  # noqa: E402
-from engine.registry import Registry  # noqa: E402
-from engine.synthetic import write_population  # noqa: E402
+from engine.avviso import simulate as sim  # noqa: E402
+from engine.policy.registry import Registry  # noqa: E402
+from engine.avviso.synthetic import write_population  # noqa: E402
 
 POLICY = "lombardia/dote-unica-lavoro"
 

@@ -12,7 +12,7 @@ POLICIES = REPO / "policies"
 
 @pytest.fixture(scope="session")
 def registry():
-    from engine.registry import Registry
+    from engine.policy.registry import Registry
     return Registry.load(POLICIES)
 
 

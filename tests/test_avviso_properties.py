@@ -15,14 +15,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from almp.cli import main
-from engine import simulate as sim
-from engine.diff import diff_documents
-from engine.evaluate import evaluate
-from engine.registry import Registry
-from engine.scaffold import new_edition
-from engine.population import PopulationError, RowReader, read_header
-from engine.synthetic import write_population
-from engine.whatif import read_jsonl, summarise_changes, whatif
+from engine.avviso import simulate as sim
+from engine.avviso.diff import diff_documents
+from engine.decide.evaluate import evaluate
+from engine.policy.registry import Registry
+from engine.avviso.scaffold import new_edition
+from engine.avviso.population import PopulationError, RowReader, read_header
+from engine.avviso.synthetic import write_population
+from engine.avviso.whatif import read_jsonl, summarise_changes, whatif
 
 from .conftest import POLICIES
 from .test_evaluate import persons

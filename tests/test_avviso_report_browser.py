@@ -14,9 +14,9 @@ from collections import Counter
 
 import pytest
 
-from engine import simulate as sim
-from engine.report import render_report
-from engine.synthetic import write_population
+from engine.avviso import simulate as sim
+from engine.avviso.report import render_report
+from engine.avviso.synthetic import write_population
 
 CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

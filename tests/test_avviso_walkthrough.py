@@ -3,7 +3,7 @@
 Scaffold the next Dote Unica Lavoro edition from 2013, raise the fascia 3 dote and the
 young-people age limit, read the diff, simulate both editions on a synthetic Lombardy
 population and check the budget effect against a count made person by person with
-``engine.evaluate.evaluate`` (not with the simulator).
+``engine.decide.evaluate.evaluate`` (not with the simulator).
 """
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from decimal import Decimal
 import pytest
 
 from almp.cli import main
-from engine.evaluate import evaluate
-from engine.registry import Registry
+from engine.decide.evaluate import evaluate
+from engine.policy.registry import Registry
 
 from .conftest import POLICIES
 

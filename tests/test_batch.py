@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from engine.batch import compile_decider
-from engine.durable_backend import DurableBackend
-from engine.evaluate import decide, prepare_facts
+from engine.decide.batch import compile_decider
+from engine.decide.durable import DurableBackend
+from engine.decide.evaluate import decide, prepare_facts
 
 from .test_evaluate import AS_OF, persons
 
@@ -30,7 +30,7 @@ def test_generated_function_has_no_builtins(dul):
                                   'not (age >= 30) or unknown(unemployed_since)'])
 def test_fallback_atoms_still_agree(policy_tree, minimal, when):
     """Conditions outside the fast shapes go through the reference closures, with the same answer."""
-    from engine.registry import Registry
+    from engine.policy.registry import Registry
     text = minimal().replace("facts: [age, employment_status]", "facts: [age, employment_status, unemployed_since]")
     text = text.replace('when: employment_status == "unemployed"',
                         f"when: 'employment_status == \"unemployed\" and ({when}) or unknown(unemployed_since) and age > 45'")

@@ -2,7 +2,7 @@ import datetime as dt
 
 from hypothesis import given, strategies as st
 
-from engine.calendar import add_months, completed_months, completed_years
+from engine.dates import add_months, completed_months, completed_years
 
 D = dt.date
 

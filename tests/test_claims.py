@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from almp.cli import main
-from engine.claims import price_claim
+from engine.costs.claims import price_claim
 from engine.errors import InputErrors
-from engine.registry import Registry
+from engine.policy.registry import Registry
 
 from .test_costs_fixtures import make_tree, older, young
 

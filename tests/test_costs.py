@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from engine.compiler import compile_bundle
-from engine.costing import cost_plan
+from engine.policy.compiler import compile_bundle
+from engine.costs.plans import cost_plan
 from engine.errors import InputErrors, PolicyErrors
-from engine.registry import Registry
+from engine.policy.registry import Registry
 
 from .test_costs_fixtures import PROGRAMME, make_tree, older, young
 

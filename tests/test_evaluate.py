@@ -7,10 +7,10 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from engine.backends import ReferenceBackend
-from engine.durable_backend import DurableBackend
+from engine.decide.backends import ReferenceBackend
+from engine.decide.durable import DurableBackend
 from engine.errors import InputErrors, PolicyNotFound
-from engine.evaluate import evaluate
+from engine.decide.evaluate import evaluate
 
 from .conftest import person
 

@@ -10,7 +10,7 @@ from engine.errors import PolicyErrors, PolicyNotFound
 from engine.expr.checker import Checker, ExprTypeError
 from engine.expr.parser import ExprSyntaxError, parse
 from engine.expr.types import INT
-from engine.source import MAX_FILE_BYTES, load_text
+from engine.policy.loader import MAX_FILE_BYTES, load_text
 
 
 def refused(text: str, needle: str):

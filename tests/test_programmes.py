@@ -9,7 +9,7 @@ import pytest
 
 from almp.cli import main
 from engine.errors import InputErrors
-from engine.evaluate import evaluate
+from engine.decide.evaluate import evaluate
 
 REPO = Path(__file__).resolve().parent.parent
 

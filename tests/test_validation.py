@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from engine.errors import PolicyErrors
-from engine.registry import Registry
-from engine.source import load_text
+from engine.policy.registry import Registry
+from engine.policy.loader import load_text
 
 
 def errors_of(root):

@@ -273,7 +273,7 @@ def verify_chain(session: Session, batch: int = 1000) -> ChainReport:
         return ChainReport(False, count, prev_seq, f"the chain head ({shown}) does not match the last stored "
                            f"decision (seq {prev_seq}, {prev_id}): the latest decision(s) were removed", prev_id)
     for edition in session.execute(select(Edition)).scalars():
-        from engine.compiler import content_hash
+        from engine.policy.compiler import content_hash
         if content_hash(jsontext.loads(edition.bundle_json)) != edition.content_hash:
             return ChainReport(False, count, prev_seq, f"stored edition {edition.policy_id}@{edition.version} "
                                f"({edition.content_hash}) was altered: its texts no longer match its hash")

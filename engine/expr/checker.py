@@ -10,6 +10,8 @@ import datetime as dt
 import difflib
 from decimal import Decimal
 
+from ..suggest import suggest
+
 from . import nodes as n
 from .types import BOOL, DATE, DECIMAL, INT, NULL, STRING, Type, comparable, list_of, unify_numeric
 
@@ -32,11 +34,6 @@ class ExprTypeError(Exception):
     def __init__(self, message: str, pos: int, hint: str = ""):
         super().__init__(message)
         self.message, self.pos, self.hint = message, pos, hint
-
-
-def suggest(word: str, options) -> str:
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return f"did you mean '{close[0]}'?" if close else ""
 
 
 def literal_type(value) -> Type:

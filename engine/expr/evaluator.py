@@ -14,7 +14,7 @@ from decimal import Decimal, localcontext
 from typing import Callable
 
 from . import nodes as n
-from ..calendar import completed_months, completed_years
+from ..dates import completed_months, completed_years
 
 Env = dict
 Fn = Callable[[Env], object]

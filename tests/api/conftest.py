@@ -110,7 +110,7 @@ def api_policies(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def registry(api_policies):
-    from engine.registry import Registry
+    from engine.policy.registry import Registry
     return Registry.load(api_policies)
 
 

@@ -12,7 +12,7 @@ from .conftest import REPO, decide
 
 WRITER = textwrap.dedent("""
     import datetime as dt, json, sys
-    from engine.registry import Registry
+    from engine.policy.registry import Registry
     from api.service import Service, Store
     url, policies, person, count = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), int(sys.argv[4])
     service = Service(Registry.load(policies), Store(url))

@@ -9,7 +9,7 @@ from .conftest import DUL, PERSON, decide, eligibility_body, headers
 
 
 def test_eligibility_returns_the_engine_result_and_a_stored_decision_id(client, registry):
-    from engine.evaluate import evaluate
+    from engine.decide.evaluate import evaluate
     import datetime as dt
     body = decide(client)
     expected = evaluate(registry.get(DUL, "2013"), PERSON, dt.date(2014, 3, 1))

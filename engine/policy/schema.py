@@ -9,9 +9,9 @@ from pathlib import Path
 import jsonschema
 from jsonschema import Draft202012Validator
 
-from .errors import PolicyError
-from .expr.checker import suggest
-from .source import Document
+from ..errors import PolicyError
+from ..suggest import suggest
+from .loader import Document
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "policy.schema.json"
 

@@ -27,9 +27,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from .calendar import add_months
-from .model import Policy
-from .money import money_text, to_cents
+from ..dates import add_months
+from ..policy.model import Policy
+from ..money import money_text, to_cents
 from .pricing import DELIVERIES, Reader, assess, check_outcome_input, dote_of, figure_text, match_outcome, note, \
     outcome_amount, outcome_reference, require_costs
 

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from .catalogue import Catalogue, catalogue_from_bundle, uses_catalogue
-from .errors import PolicyErrors
-from .expr import nodes
-from .expr.checker import Checker, ExprTypeError, suggest
-from .expr.evaluator import compile_expr
-from .expr.parser import ExprSyntaxError, parse
-from .expr.types import DECIMAL
+from ..errors import PolicyErrors
+from ..expr import nodes
+from ..expr.checker import Checker, ExprTypeError
+from ..suggest import suggest
+from ..expr.evaluator import compile_expr
+from ..expr.parser import ExprSyntaxError, parse
+from ..expr.types import DECIMAL
 from .model import Figure, Reference
 
 MODES = ("free", "a_processo", "a_risultato")

@@ -38,10 +38,11 @@ import durable_rules_engine as _core
 from durable import engine as _durable
 
 from .backends import stage_rules
-from .errors import EvaluationError
-from .expr import nodes as n
-from .expr.evaluator import compile_expr
-from .model import Policy
+from ..errors import EvaluationError
+from ..version import ENGINE_VERSION
+from ..expr import nodes as n
+from ..expr.evaluator import compile_expr
+from ..policy.model import Policy
 
 SCALE = 10 ** 6
 _LIMIT = 9 * 10 ** 9
@@ -63,11 +64,13 @@ _REGISTERED: dict[str, "DurableBackend"] = {}
 
 
 def engine_version() -> str:
+    """What made a decision on this path: almp's version and the rules engine's."""
     try:
         from importlib.metadata import version
-        return "durable-rules " + version("durable-rules")
+        rules = "durable-rules " + version("durable-rules")
     except Exception:  # noqa: BLE001 - metadata is informative only
-        return "durable-rules"
+        rules = "durable-rules"
+    return f"almp {ENGINE_VERSION}; {rules}"
 
 
 def encode(value):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from .model import Policy
+from ..policy.model import Policy
 
 
 class RuleBackend(Protocol):

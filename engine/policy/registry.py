@@ -10,13 +10,13 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from .analysis import check_bands
+from .bands import check_bands
 from .catalogue import attach_shared_texts
 from .compiler import compile_policy, make_bundle
-from .errors import PolicyError, PolicyErrors, PolicyNotFound, SourceLocation
+from ..errors import PolicyError, PolicyErrors, PolicyNotFound, SourceLocation
 from .facts import FactDictionary, build_dictionary
 from .model import Policy
-from .source import load_file, load_text
+from .loader import load_file, load_text
 
 FACTS_FILE = Path("national") / "facts.yaml"
 _ID = re.compile(r"^[a-z][a-z0-9-]*/[a-z][a-z0-9-]*$")

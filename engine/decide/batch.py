@@ -26,9 +26,9 @@ import ast
 import re
 import types
 
-from .expr import nodes as n
-from .expr.evaluator import compile_expr
-from .model import Policy
+from ..expr import nodes as n
+from ..expr.evaluator import compile_expr
+from ..policy.model import Policy
 
 _PY_CMP = {"==": ast.Eq, "!=": ast.NotEq, "<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE}
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}

@@ -23,15 +23,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Callable
 
-from .backends import ReferenceBackend
-from .compiler import compile_bundle
-from .evaluate import decide
-from .model import Policy
-from .money import to_cents
+from ..decide.backends import ReferenceBackend
+from ..policy.compiler import compile_bundle
+from ..decide.evaluate import decide
+from ..decide.state import NO_BAND, NOT_ELIGIBLE, state_of
+from ..policy.model import Policy
+from ..money import to_cents
 from .population import PopulationError, RowReader, read_header
 
-NOT_ELIGIBLE = "not eligible"
-NO_BAND = "no band"
 CHUNK_BYTES = 2 * 2 ** 20  # about 12,000 people of the synthetic layout
 SAMPLE = 1_000
 MEMO_LIMIT = 300_000  # about 100 MiB per worker at most
@@ -52,17 +51,6 @@ class Tally:
         for mine, theirs in zip(self.states, other.states):
             mine.update(theirs)
         self.transitions.update(other.transitions)
-
-
-def state_of(policy: Policy, backend, env: dict) -> str:
-    """The state of one person under ``policy`` (the same decision ``evaluate`` explains)."""
-    fired, banded, _ = decide(policy, env, backend)
-    if not all(any(a.key in fired for a in rule.alternatives) for rule in policy.eligibility):
-        return NOT_ELIGIBLE
-    for band in policy.bands:
-        if band.rule.key in banded:
-            return band.id
-    return NO_BAND
 
 
 class _Runner:
@@ -226,7 +214,7 @@ def run(policies: list[Policy], path: Path, as_of: dt.date, workers: int | None 
 
 def verify_sample(policies: list[Policy], path: Path, as_of: dt.date, size: int = SAMPLE) -> tuple[int, list]:
     """Run the first ``size`` people on durable-rules and on the reference backend; list disagreements."""
-    from .durable_backend import DurableBackend
+    from ..decide.durable import DurableBackend
     header = read_header(path)
     mismatches, checked = [], 0
     for policy in policies:

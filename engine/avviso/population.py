@@ -14,9 +14,9 @@ import json
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from .calendar import completed_months, completed_years
-from .errors import AlmpError
-from .facts import DECIMAL_PLACES, FactDictionary
+from ..dates import completed_months, completed_years
+from ..errors import AlmpError
+from ..policy.facts import DECIMAL_PLACES, FactDictionary
 
 ID_COLUMN = "person_id"
 LIST_SEPARATOR = ";"
@@ -41,7 +41,7 @@ class RowReader:
         inputs = {n: f for n, f in dictionary.facts.items() if f.subject == "person" and not f.derived_from}
         unknown = [c for c in header if c not in inputs and c != ID_COLUMN]
         if unknown:
-            from .expr.checker import suggest
+            from ..suggest import suggest
             hints = [suggest(c, list(inputs)) for c in unknown]
             raise PopulationError(f"{file}:1: unknown column(s) {unknown}"
                                   + "".join(f"; {h}" for h in hints if h)
@@ -132,7 +132,7 @@ def _converter(fact):
                 return null()
             if text in values:
                 return text
-            from .expr.checker import suggest
+            from ..suggest import suggest
             hint = suggest(text, fact.type.values)
             raise ValueError(f"{text!r} is not one of {list(fact.type.values)}" + (f"; {hint}" if hint else ""))
     elif kind == "list":

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from .calendar import completed_months, completed_years
-from .errors import InputErrors, InputProblem, PolicyError, PolicyErrors
-from .expr.checker import suggest
-from .expr.types import BOOL, DATE, DECIMAL, INT, Type, enum, list_of
-from .source import Document, load_file
+from ..dates import completed_months, completed_years
+from ..errors import InputErrors, InputProblem, PolicyError, PolicyErrors
+from ..suggest import suggest
+from ..expr.types import BOOL, DATE, DECIMAL, INT, Type, enum, list_of
+from .loader import Document, load_file
 
 DECIMAL_PLACES = 6  # facts carry at most micro-units; keeps every backend exact
 _DERIVATIONS = {"completed_years": completed_years, "completed_months": completed_months}

@@ -8,14 +8,14 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
-from .basket import CONTRACT_TYPES, Costs, OutcomeRule
-from .calendar import completed_months
-from .errors import InputErrors, InputProblem, json_path
-from .evaluate import evaluate, prepare_facts
-from .expr.checker import suggest
-from .expr.evaluator import EvalError
-from .model import Figure, Policy
-from .money import to_cents
+from ..policy.basket import CONTRACT_TYPES, Costs, OutcomeRule
+from ..dates import completed_months
+from ..errors import InputErrors, InputProblem, json_path
+from ..decide.evaluate import evaluate, prepare_facts
+from ..suggest import suggest
+from ..expr.evaluator import EvalError
+from ..policy.model import Figure, Policy
+from ..money import to_cents
 
 QUANTITY_PLACES = 2
 DELIVERIES = ("individual", "group")

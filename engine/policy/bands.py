@@ -14,8 +14,8 @@ import itertools
 import random
 from decimal import Decimal
 
-from .errors import PolicyError
-from .expr import nodes as n
+from ..errors import PolicyError
+from ..expr import nodes as n
 from .model import Policy
 
 MAX_GRID = 20_000

@@ -19,9 +19,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from .errors import InputErrors, json_path
-from .model import Policy
-from .money import money_text, to_cents
+from ..errors import InputErrors, json_path
+from ..policy.model import Policy
+from ..money import money_text, to_cents
 from .pricing import DELIVERIES, Reader, assess, best_outcome, dote_of, figure_text, note, outcome_reference, \
     require_costs
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import PolicyError, PolicyErrors, SourceLocation
-from .source import load_text
+from ..errors import PolicyError, PolicyErrors, SourceLocation
+from .loader import load_text
 
 SERVICES_FILE = "national/services.yaml"
 REGION_GROUPS_FILE = "national/region-groups.yaml"

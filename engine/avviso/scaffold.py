@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import AlmpError
-from .model import Policy
+from ..errors import AlmpError
+from ..policy.model import Policy
 
 _VERSION_TEXT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import PolicyError, PolicyErrors, SourceLocation
+from ..errors import PolicyError, PolicyErrors, SourceLocation
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_NODES = 200_000

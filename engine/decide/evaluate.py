@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 
 from .backends import ReferenceBackend, RuleBackend
-from .model import Figure, Policy, Rule
-from .money import money_text
-
-ENGINE_VERSION = "0.1.0"
+from ..policy.model import Figure, Policy, Rule
+from ..money import money_text
+from ..version import ENGINE_VERSION
+from .state import is_eligible
 
 
 def prepare_facts(policy: Policy, raw: dict, as_of: dt.date, path: tuple | None = None) -> dict:
@@ -28,7 +28,7 @@ def decide(policy: Policy, env: dict, backend: RuleBackend) -> tuple[frozenset, 
     """Run the two stages; returns (stage-1 keys fired, stage-2 keys fired, points)."""
     fired = backend.match(1, env)
     points = sum(int(r.points.value or 0) for r in policy.points if r.key in fired)
-    eligible = all(any(a.key in fired for a in rule.alternatives) for rule in policy.eligibility)
+    eligible = is_eligible(policy, fired)
     banded = backend.match(2, {**env, "points": points}) if eligible and policy.bands else frozenset()
     return fired, banded, points
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Callable
 
-from .errors import SourceLocation
-from .expr.nodes import Node
+from ..errors import SourceLocation
+from ..expr.nodes import Node
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ class Policy:
     figures: tuple
     ordinals: dict = field(compare=False, repr=False)
     dictionary: object = field(compare=False, repr=False, default=None)
-    costs: object = field(compare=False, repr=False, default=None)  # engine.basket.Costs: basket and outcomes
+    costs: object = field(compare=False, repr=False, default=None)  # engine.policy.basket.Costs: basket and outcomes
 
     @property
     def key(self) -> str:

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from .errors import AlmpError, InputErrors, PolicyError, PolicyErrors, PolicyNotFound, SourceLocation
-from .evaluate import evaluate
-from .registry import Registry
-from .source import load_file
+from ..errors import AlmpError, InputErrors, PolicyError, PolicyErrors, PolicyNotFound, SourceLocation
+from ..decide.evaluate import evaluate
+from ..policy.registry import Registry
+from ..policy.loader import load_file
 
 EXPECT_KEYS = {"eligible", "band", "amount", "duration_months", "points", "reasons", "error"}
 # Cases with a `plan:` (cost_plan) or a `claim:` (price_claim) instead of a person.
@@ -140,9 +140,9 @@ def run_case(registry: Registry, case: dict, policy_id: str, version: str | None
 
 
 def _run_money_case(registry, case, policy_id, version, as_of, backend_for) -> list[str]:
-    from .claims import price_claim
-    from .costing import cost_plan
-    from .money import money_text
+    from ..costs.claims import price_claim
+    from ..costs.plans import cost_plan
+    from ..money import money_text
     expect = case["expect"]
     try:
         policy = registry.get(policy_id, case.get("version", version), as_of)

@@ -7,16 +7,17 @@ import json
 from decimal import Decimal
 
 from .basket import compile_costs
-from .errors import PolicyError, PolicyErrors, SourceLocation
-from .expr import nodes
-from .expr.checker import Checker, ExprTypeError, suggest
-from .expr.evaluator import compile_expr
-from .expr.parser import ExprSyntaxError, parse
-from .expr.types import DATE, DECIMAL, INT
+from ..errors import PolicyError, PolicyErrors, SourceLocation
+from ..expr import nodes
+from ..expr.checker import Checker, ExprTypeError
+from ..suggest import suggest
+from ..expr.evaluator import compile_expr
+from ..expr.parser import ExprSyntaxError, parse
+from ..expr.types import DATE, DECIMAL, INT
 from .facts import FactDictionary, build_dictionary
 from .model import Band, Condition, EligibilityRule, Figure, Policy, Reference, Rule
 from .schema import validate_document
-from .source import Document, load_text
+from .loader import Document, load_text
 
 BUNDLE_FORMAT = "almp-bundle/1"
 

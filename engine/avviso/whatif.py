@@ -17,11 +17,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Iterable
 
-from .backends import ReferenceBackend
-from .errors import AlmpError, InputErrors
-from .evaluate import prepare_facts
-from .model import Policy
-from .money import to_cents
+from ..decide.backends import ReferenceBackend
+from ..errors import AlmpError, InputErrors
+from ..decide.evaluate import prepare_facts
+from ..policy.model import Policy
+from ..money import to_cents
 from .simulate import NO_BAND, NOT_ELIGIBLE, state_of
 
 

@@ -21,8 +21,8 @@ import math
 import random
 from dataclasses import dataclass
 
-from .calendar import add_months
-from .facts import FactDictionary
+from ..dates import add_months
+from ..policy.facts import FactDictionary
 
 BLOCK = 20_000
 

@@ -1,0 +1,10 @@
+"""'Did you mean ...?' hints for names, codes and keys (one place, used by every checker)."""
+from __future__ import annotations
+
+import difflib
+
+
+def suggest(word: str, options) -> str:
+    """A hint naming the closest option to ``word``, or "" when none is close enough."""
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else ""
