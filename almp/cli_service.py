@@ -37,8 +37,24 @@ def register(sub, commands) -> None:
 
     p = sub.add_parser("audit", help="audit the decision store")
     audit = p.add_subparsers(dest="audit_command", required=True)
-    v = audit.add_parser("verify", help="check the hash chain; name the first altered or removed decision")
+    v = audit.add_parser("verify", help="check the hash chain and the signed checkpoints; name the first altered "
+                                        "or removed decision")
+    _checkpoint_args(v)
     _database_arg(v)
+    c = audit.add_parser("checkpoint", help="sign the log's size and Merkle root now and append it to the "
+                                            "checkpoint file")
+    c.add_argument("--key-file", help="signing key (default: ALMP_CHECKPOINT_KEY_FILE, else ./almp-checkpoint.key)")
+    c.add_argument("--checkpoints", help="checkpoint file (default: ALMP_CHECKPOINT_FILE, else "
+                                         "./almp-checkpoints.jsonl)")
+    _database_arg(c)
+    k = audit.add_parser("public-key", help="print the public key that checks the checkpoints (give it to auditors)")
+    k.add_argument("--key-file", help="signing key (default: ALMP_CHECKPOINT_KEY_FILE, else ./almp-checkpoint.key)")
+    i = audit.add_parser("prove", help="print an inclusion proof for a decision, or a consistency proof between "
+                                       "two log sizes (RFC 9162)")
+    i.add_argument("decision_id", nargs="?", help="inclusion: the decision to prove is in the log")
+    i.add_argument("--size", type=int, help="tree size to prove against (default: the whole log)")
+    i.add_argument("--from-size", type=int, help="consistency: the earlier tree size")
+    _database_arg(i)
     commands["audit"] = cmd_audit
 
     p = sub.add_parser("db", help="database administration")
@@ -148,20 +164,82 @@ def _batch(service, args) -> int:
     return 0 if not differ and not failed else 1
 
 
+def _checkpoint_args(p) -> None:
+    p.add_argument("--checkpoints", help="checkpoint file (default: ALMP_CHECKPOINT_FILE, else ./almp-checkpoints.jsonl)")
+    p.add_argument("--public-key", help="the checkpoint public key, base64 or a file holding it (default: "
+                                        "ALMP_CHECKPOINT_PUBLIC_KEY, else the public half of the signing key file)")
+
+
 def cmd_audit(args) -> int:
-    from api.store.repository import verify_chain
+    from api.store.checkpoint import CheckpointError, Signer
+    if args.audit_command == "public-key":
+        from api.keymaterial import KeyMaterialError
+        from api.store.checkpoint import public_key_text
+        try:
+            signer = Signer.from_file(args.key_file, create=False)
+        except KeyMaterialError as exc:
+            raise UsageError(str(exc)) from None
+        print(public_key_text(signer.public))
+        print(f"(key id {signer.key_id})", file=sys.stderr)
+        return 0
     service = _service(args, policies=False)
     try:
         with service.store.reading() as session:
-            report = verify_chain(session)
+            try:
+                return {"verify": _verify, "checkpoint": _checkpoint, "prove": _prove}[args.audit_command](
+                    session, args)
+            except CheckpointError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 1
     finally:
         service.store.close()
+
+
+def _verify(session, args) -> int:
+    from api.store.audit import verify_chain
+    from api.store.checkpoint import Sink, trusted_public_key
+    sink = Sink(args.checkpoints)
+    checkpoints = sink.read()
+    public = trusted_public_key(args.public_key) if checkpoints else None
+    report = verify_chain(session, checkpoints, public)
     if report.ok:
-        print(f"ok: {report.checked} decision(s), hash chain intact")
+        print(f"ok: {report.checked} decision(s), hash chain intact, Merkle root {report.root_hash}")
+        if report.latest_checkpoint is None:
+            print(f"warning: no signed checkpoint in {sink.path}: a truncated or rewritten tail cannot be "
+                  f"detected (run `almp audit checkpoint` regularly)", file=sys.stderr)
+        else:
+            cp = report.latest_checkpoint
+            print(f"ok: consistent with {report.checkpoints_checked} signed checkpoint(s); latest: "
+                  f"{cp.tree_size} decision(s) at {cp.time} ({cp.key_id})")
         return 0
     print(f"BROKEN: {report.problem}", file=sys.stderr)
     print(f"({report.checked} row(s) read; first bad decision: {report.decision_id})", file=sys.stderr)
     return 1
+
+
+def _checkpoint(session, args) -> int:
+    from api.store.audit import issue_checkpoint
+    from api.store.checkpoint import Signer, Sink
+    sink = Sink(args.checkpoints)
+    cp = issue_checkpoint(session, Signer.from_file(args.key_file), sink)
+    print(f"checkpoint: {cp.tree_size} decision(s), root {cp.root_hash}, {cp.time}, signed by {cp.key_id}")
+    print(f"(appended to {sink.path})", file=sys.stderr)
+    return 0
+
+
+def _prove(session, args) -> int:
+    from api.store.audit import consistency_proof, inclusion_proof
+    if (args.decision_id is None) == (args.from_size is None):
+        raise UsageError("give a decision id (inclusion proof) or --from-size N (consistency proof)")
+    try:
+        if args.decision_id:
+            proof = inclusion_proof(session, args.decision_id, args.size)
+        else:
+            proof = consistency_proof(session, args.from_size, args.size)
+    except LookupError as exc:
+        raise UsageError(str(exc)) from None
+    print(dump(proof))
+    return 0
 
 
 def cmd_db(args) -> int:

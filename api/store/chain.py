@@ -1,4 +1,9 @@
-"""The hash chain over decisions: each row hashes its own content plus the previous row's hash."""
+"""The hash chain over decisions: each row hashes its own content plus the previous row's hash.
+
+A row's ``hash_scheme`` says which fields its hash covers, so rows written before a field
+existed keep verifying: scheme 1 is the original field set; scheme 2 adds the scheme itself,
+the subject pseudonym and the sealed (encrypted) personal facts. New rows use ``CURRENT``.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,6 +12,7 @@ import hashlib
 from .. import jsontext
 
 GENESIS = "sha256:" + "0" * 64
+CURRENT = 2
 
 
 def utc_text(moment: dt.datetime) -> str:
@@ -16,9 +22,8 @@ def utc_text(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def row_hash(row) -> str:
-    """sha256 over the canonical JSON of every stored field of a decision except its own hash."""
-    content = {
+def _content_v1(row) -> dict:
+    return {
         "seq": row.seq, "id": row.id, "created_at": utc_text(row.created_at), "kind": row.kind,
         "policy_id": row.policy_id, "version": row.version, "content_hash": row.content_hash,
         "engine_version": row.engine_version, "as_of": row.as_of.isoformat(), "caller": row.caller,
@@ -26,4 +31,23 @@ def row_hash(row) -> str:
         "input": row.input_json, "result": row.result_json, "trace": row.trace_json,
         "prev_hash": row.prev_hash,
     }
-    return "sha256:" + hashlib.sha256(jsontext.canonical(content).encode("utf-8")).hexdigest()
+
+
+def _content_v2(row) -> dict:
+    return {**_content_v1(row), "hash_scheme": 2, "subject": row.subject, "sealed": row.sealed}
+
+
+SCHEMES = {1: _content_v1, 2: _content_v2}
+
+
+class UnknownScheme(ValueError):
+    pass
+
+
+def row_hash(row) -> str:
+    """sha256 over the canonical JSON of the fields the row's hash scheme covers (all but its own hash)."""
+    scheme = getattr(row, "hash_scheme", None) or 1
+    content = SCHEMES.get(scheme)
+    if content is None:
+        raise UnknownScheme(f"hash scheme {scheme!r} is unknown to this version")
+    return "sha256:" + hashlib.sha256(jsontext.canonical(content(row)).encode("utf-8")).hexdigest()

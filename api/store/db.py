@@ -16,14 +16,47 @@ def database_url(explicit: str | None = None) -> str:
     return explicit or os.environ.get("ALMP_DATABASE_URL") or DEFAULT_URL
 
 
+def _seconds(env: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(env, default))
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+def timeouts() -> dict[str, float]:
+    """How long the service waits on the database before answering 503 (seconds; each from the environment).
+
+    connect: opening a connection (also a server that accepts and never answers); statement: one
+    statement (PostgreSQL ends it server-side) and, through the TCP user timeout, a server gone
+    silent mid-statement; pool: waiting for a free pooled connection; lock: SQLite's wait for the
+    write lock.
+    """
+    return {"connect": _seconds("ALMP_DB_CONNECT_TIMEOUT", 5), "statement": _seconds("ALMP_DB_STATEMENT_TIMEOUT", 20),
+            "pool": _seconds("ALMP_DB_POOL_TIMEOUT", 10), "lock": _seconds("ALMP_DB_LOCK_TIMEOUT", 20)}
+
+
 def make_engine(url: str) -> Engine:
+    # hide_parameters: a failing statement's error text must not carry the decision's personal facts
+    # (SQLAlchemy prints bound parameters in exception messages and logs otherwise).
+    limits = timeouts()
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, hide_parameters=True,
+                               connect_args={"timeout": limits["lock"], "check_same_thread": False})
         _sqlite_transactions(engine)
         return engine
+    connect_args = {}
+    if "psycopg" in url or "postgres" in url:
+        statement_ms = int(limits["statement"] * 1000)
+        connect_args = {"connect_timeout": max(1, round(limits["connect"])),
+                        "options": f"-c statement_timeout={statement_ms}",
+                        # a server that stops answering mid-statement: the kernel gives up on unacknowledged
+                        # data after this long, instead of retransmitting for a quarter of an hour
+                        "tcp_user_timeout": statement_ms + 5000,
+                        "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3}
     # pre_ping drops connections that died with a database restart, so the service recovers alone.
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_recycle=1800,
-                         connect_args={"connect_timeout": 5} if "psycopg" in url or "postgres" in url else {})
+                         pool_timeout=limits["pool"], hide_parameters=True, connect_args=connect_args)
 
 
 def _sqlite_transactions(engine: Engine) -> None:

@@ -11,7 +11,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from .. import jsontext
-from .chain import GENESIS, row_hash, utc_text
+from .audit import ChainReport, verify_chain  # noqa: F401 - re-exported
+from .chain import CURRENT, row_hash, utc_text
 from .tables import ChainHead, Decision, Edition
 
 
@@ -37,6 +38,9 @@ class StoredDecision:
     result: dict
     trace: list | None
     row_hash: str
+    subject: str | None = None
+    # False when the row's content no longer matches its hash: altered outside the service
+    intact: bool = True
 
     @classmethod
     def from_row(cls, row: Decision) -> "StoredDecision":
@@ -44,11 +48,19 @@ class StoredDecision:
                    policy_id=row.policy_id, version=row.version, content_hash=row.content_hash,
                    engine_version=row.engine_version, as_of=row.as_of, caller=row.caller,
                    input=jsontext.loads(row.input_json), result=jsontext.loads(row.result_json),
-                   trace=jsontext.loads(row.trace_json), row_hash=row.row_hash)
+                   trace=jsontext.loads(row.trace_json), row_hash=row.row_hash, subject=row.subject,
+                   intact=_intact(row))
 
     def full_result(self) -> dict:
         """The engine's answer as it was sent: the result with its trace."""
         return self.result if self.trace is None else {**self.result, "trace": self.trace}
+
+
+def _intact(row) -> bool:
+    try:
+        return row_hash(row) == row.row_hash
+    except ValueError:
+        return False
 
 
 def request_hash(kind: str, body) -> str:
@@ -88,15 +100,17 @@ class PendingDecision:
     input_json: str
     result_json: str
     trace_json: str
+    subject: str | None = None  # the subject's pseudonym (api.pseudonym), if the caller named one
 
     @classmethod
     def build(cls, *, kind: str, policy, as_of: dt.date, input: dict, result: dict, engine_version: str,
-              caller: str, idempotency_key: str | None, req_hash: str) -> "PendingDecision":
+              caller: str, idempotency_key: str | None, req_hash: str,
+              subject: str | None = None) -> "PendingDecision":
         body = dict(result)
         trace = body.pop("trace", None)  # costing results carry no trace
         return cls(kind=kind, policy=policy, as_of=as_of, engine_version=engine_version, caller=caller,
                    idempotency_key=idempotency_key, req_hash=req_hash, input_json=jsontext.canonical(input),
-                   result_json=jsontext.canonical(body), trace_json=jsontext.canonical(trace))
+                   result_json=jsontext.canonical(body), trace_json=jsontext.canonical(trace), subject=subject)
 
 
 @dataclass(frozen=True)
@@ -111,7 +125,8 @@ class AppendedRow:
                               policy_id=v["policy_id"], version=v["version"], content_hash=v["content_hash"],
                               engine_version=v["engine_version"], as_of=v["as_of"], caller=v["caller"],
                               input=jsontext.loads(v["input_json"]), result=jsontext.loads(v["result_json"]),
-                              trace=jsontext.loads(v["trace_json"]), row_hash=v["row_hash"])
+                              trace=jsontext.loads(v["trace_json"]), row_hash=v["row_hash"],
+                              subject=v["subject"])
 
 
 class _RowView:
@@ -170,7 +185,7 @@ def append_batch(session: Session, items: list[PendingDecision]) -> list:
                       content_hash=policy.content_hash, engine_version=item.engine_version, as_of=item.as_of,
                       caller=item.caller, idempotency_key=key, request_hash=item.req_hash,
                       input_json=item.input_json, result_json=item.result_json, trace_json=item.trace_json,
-                      prev_hash=prev, row_hash="")
+                      prev_hash=prev, row_hash="", hash_scheme=CURRENT, subject=item.subject, sealed=None)
         values["row_hash"] = prev = row_hash(_RowView(values))
         appended = AppendedRow(values)
         rows.append(values)
@@ -239,42 +254,3 @@ def _plain_decisions(session, start, end, policy_id, kind):
             yield {"id": d.id, "created_at": d.created_at, "kind": d.kind, "policy_id": d.policy_id,
                    "version": d.version, "content_hash": d.content_hash, "as_of": d.as_of,
                    "input": d.input, "result": d.result}
-
-
-@dataclass(frozen=True)
-class ChainReport:
-    ok: bool
-    checked: int
-    head_seq: int
-    problem: str = ""
-    decision_id: str | None = None
-
-
-def verify_chain(session: Session, batch: int = 1000) -> ChainReport:
-    """Walk the chain in order; the first altered, removed or reordered row is reported by id."""
-    prev_hash, prev_seq, prev_id, count = GENESIS, 0, None, 0
-    rows = session.execute(select(Decision).order_by(Decision.seq).execution_options(yield_per=batch)).scalars()
-    for row in rows:
-        count += 1
-        after = f"after decision {prev_id} (seq {prev_seq})" if prev_id else "at the start of the chain"
-        if row.seq != prev_seq + 1:
-            return ChainReport(False, count, prev_seq, f"decision(s) seq {prev_seq + 1}..{row.seq - 1} missing "
-                               f"{after}; next is {row.id} (seq {row.seq})", row.id)
-        if row.prev_hash != prev_hash:
-            return ChainReport(False, count, prev_seq, f"decision {row.id} (seq {row.seq}) does not link to the "
-                               f"row before it ({after}): a row was removed, replaced or altered", row.id)
-        if row_hash(row) != row.row_hash:
-            return ChainReport(False, count, prev_seq, f"decision {row.id} (seq {row.seq}) was altered: its "
-                               f"content no longer matches its hash", row.id)
-        prev_hash, prev_seq, prev_id = row.row_hash, row.seq, row.id
-    head = session.get(ChainHead, 1)
-    if head is None or head.seq != prev_seq or head.row_hash != prev_hash:
-        shown = f"seq {head.seq}" if head else "missing"
-        return ChainReport(False, count, prev_seq, f"the chain head ({shown}) does not match the last stored "
-                           f"decision (seq {prev_seq}, {prev_id}): the latest decision(s) were removed", prev_id)
-    for edition in session.execute(select(Edition)).scalars():
-        from engine.policy.compiler import content_hash
-        if content_hash(jsontext.loads(edition.bundle_json)) != edition.content_hash:
-            return ChainReport(False, count, prev_seq, f"stored edition {edition.policy_id}@{edition.version} "
-                               f"({edition.content_hash}) was altered: its texts no longer match its hash")
-    return ChainReport(True, count, prev_seq)

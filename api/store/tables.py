@@ -38,6 +38,10 @@ class Decision(Base):
     trace_json: Mapped[str] = mapped_column(Text, nullable=False)
     prev_hash: Mapped[str] = mapped_column(String(80), nullable=False)
     row_hash: Mapped[str] = mapped_column(String(80), nullable=False)
+    # 1: rows written before the subject and sealed fields existed; 2: the row hash covers them too
+    hash_scheme: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    subject: Mapped[str | None] = mapped_column(String(80), nullable=True, index=True)  # api.pseudonym
+    sealed: Mapped[str | None] = mapped_column(Text, nullable=True)  # personal facts, encrypted
 
 
 class Edition(Base):
@@ -56,6 +60,51 @@ class ChainHead(Base):
     """A single row (id 1): the last decision of the chain; locking it serialises appends."""
 
     __tablename__ = "chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), nullable=False)
+    row_hash: Mapped[str] = mapped_column(String(80), nullable=False)
+
+
+class DataKey(Base):
+    """The key sealing one decision's personal facts, wrapped by the key-encryption key (outside the DB).
+
+    Not chained: erasing a subject clears ``wrapped`` and records who and when, and the chained
+    ciphertext stays, unreadable.
+    """
+
+    __tablename__ = "data_keys"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the decision's id
+    subject: Mapped[str | None] = mapped_column(String(80), nullable=True, index=True)
+    wrapped: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    erased_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    erased_why: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class ReadEntry(Base):
+    """One read or replay of stored decisions: who, when, why; hash-chained like the decisions."""
+
+    __tablename__ = "read_log"
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                     autoincrement=False)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
+    caller: Mapped[str] = mapped_column(String(128), nullable=False)
+    action: Mapped[str] = mapped_column(String(32), nullable=False)
+    decision_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    subject: Mapped[str | None] = mapped_column(String(80), nullable=True, index=True)
+    purpose: Mapped[str] = mapped_column(String(200), nullable=False)
+    prev_hash: Mapped[str] = mapped_column(String(80), nullable=False)
+    row_hash: Mapped[str] = mapped_column(String(80), nullable=False)
+
+
+class ReadHead(Base):
+    """The last entry of the read log (id 1); locking it serialises read-log appends."""
+
+    __tablename__ = "read_head"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), nullable=False)

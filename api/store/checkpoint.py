@@ -1,0 +1,170 @@
+"""Signed checkpoints of the decision log, kept outside the database.
+
+A checkpoint states the log's size, its Merkle root (api.store.merkle) and the time, signed
+with Ed25519. The signing key is a file outside the database (``ALMP_CHECKPOINT_KEY_FILE``,
+default ``./almp-checkpoint.key``, made on first use); checkpoints are appended, one JSON
+line each, to a sink outside the database (``ALMP_CHECKPOINT_FILE``, default
+``./almp-checkpoints.jsonl``; point it at append-only or write-once storage). Someone who
+can rewrite the database but holds neither the key nor the sink cannot make a shortened or
+rewritten log agree with the last checkpoint, which ``almp audit verify`` checks.
+
+The signed message is the text ``almp-checkpoint/1``, origin, size, root and time, one per
+line (each ends with a newline), in the spirit of the transparency-log checkpoint notes.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from ..keymaterial import KeyMaterialError, key_path, read_or_create
+
+KEY_ENV = "ALMP_CHECKPOINT_KEY_FILE"
+DEFAULT_KEY_FILE = "almp-checkpoint.key"
+SINK_ENV = "ALMP_CHECKPOINT_FILE"
+DEFAULT_SINK = "almp-checkpoints.jsonl"
+PUBLIC_KEY_ENV = "ALMP_CHECKPOINT_PUBLIC_KEY"
+ORIGIN = "almp decision log"
+HEADER = "almp-checkpoint/1"
+MAX_LINE = 4096
+
+
+class CheckpointError(ValueError):
+    """A checkpoint line that cannot be read, or whose signature does not verify."""
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    origin: str
+    tree_size: int
+    root_hash: str  # "sha256:<hex>"
+    time: str  # UTC, ISO 8601 with Z
+    key_id: str
+    signature: str  # base64
+
+    def message(self) -> bytes:
+        return message(self.origin, self.tree_size, self.root_hash, self.time)
+
+    def line(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"), sort_keys=True)
+
+
+def message(origin: str, size: int, root_hash: str, time: str) -> bytes:
+    return f"{HEADER}\n{origin}\n{size}\n{root_hash}\n{time}\n".encode("utf-8")
+
+
+def public_key_text(public: Ed25519PublicKey) -> str:
+    return base64.b64encode(public.public_bytes(Encoding.Raw, PublicFormat.Raw)).decode("ascii")
+
+
+def key_id(public: Ed25519PublicKey) -> str:
+    raw = public.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return "ed25519:" + hashlib.sha256(raw).hexdigest()[:16]
+
+
+def load_public_key(text: str) -> Ed25519PublicKey:
+    """A public key given as base64 of its 32 raw bytes, or a file holding that text."""
+    candidate = text.strip()
+    if len(candidate) != 44 and Path(candidate).is_file():
+        candidate = Path(candidate).read_text(encoding="ascii").strip()
+    try:
+        raw = base64.b64decode(candidate, validate=True)
+        return Ed25519PublicKey.from_public_bytes(raw)
+    except ValueError:
+        raise CheckpointError("the public key must be base64 of 32 bytes (as `almp audit public-key` prints)") \
+            from None
+
+
+class Signer:
+    def __init__(self, private: Ed25519PrivateKey):
+        self._private = private
+        self.public = private.public_key()
+        self.key_id = key_id(self.public)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike | None = None, create: bool = True) -> "Signer":
+        seed = read_or_create(key_path(KEY_ENV, DEFAULT_KEY_FILE, path), create=create)
+        return cls(Ed25519PrivateKey.from_private_bytes(seed))
+
+    def sign(self, size: int, root_hash: str, when: dt.datetime | None = None,
+             origin: str = ORIGIN) -> Checkpoint:
+        when = (when or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
+        time = when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        signature = self._private.sign(message(origin, size, root_hash, time))
+        return Checkpoint(origin, size, root_hash, time, self.key_id,
+                          base64.b64encode(signature).decode("ascii"))
+
+
+def trusted_public_key(explicit: str | None = None) -> Ed25519PublicKey:
+    """The key checkpoints are checked against: given, else ``ALMP_CHECKPOINT_PUBLIC_KEY``, else the
+    public half of the signing key file (which must then exist)."""
+    text = explicit or os.environ.get(PUBLIC_KEY_ENV)
+    if text:
+        return load_public_key(text)
+    try:
+        return Signer.from_file(create=False).public
+    except KeyMaterialError as exc:
+        raise CheckpointError(f"no public key to check checkpoints with: {exc}; give --public-key") from None
+
+
+def check(checkpoint: Checkpoint, public: Ed25519PublicKey) -> None:
+    try:
+        public.verify(base64.b64decode(checkpoint.signature, validate=True), checkpoint.message())
+    except (InvalidSignature, ValueError):
+        raise CheckpointError(f"checkpoint of size {checkpoint.tree_size} at {checkpoint.time}: the signature "
+                              f"does not verify with key {key_id(public)}") from None
+
+
+def parse_line(line: str, where: str) -> Checkpoint:
+    if len(line) > MAX_LINE:
+        raise CheckpointError(f"{where}: line longer than {MAX_LINE} characters")
+    try:
+        data = json.loads(line)
+        cp = Checkpoint(origin=str(data["origin"]), tree_size=data["tree_size"], root_hash=str(data["root_hash"]),
+                        time=str(data["time"]), key_id=str(data["key_id"]), signature=str(data["signature"]))
+    except (ValueError, KeyError, TypeError):
+        raise CheckpointError(f"{where}: not a checkpoint line") from None
+    if not isinstance(cp.tree_size, int) or isinstance(cp.tree_size, bool) or cp.tree_size < 0:
+        raise CheckpointError(f"{where}: tree_size must be a whole number")
+    return cp
+
+
+class Sink:
+    """An append-only file of checkpoint lines (the file is locked while a line is appended)."""
+
+    def __init__(self, path: str | os.PathLike | None = None):
+        self.path = key_path(SINK_ENV, DEFAULT_SINK, path)
+
+    def append(self, checkpoint: Checkpoint) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            os.write(fd, (checkpoint.line() + "\n").encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def read(self) -> list[Checkpoint]:
+        """Every checkpoint in the file, oldest first; a malformed line raises CheckpointError naming it."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CheckpointError(f"{self.path}: cannot read ({exc.__class__.__name__})") from None
+        return [parse_line(line, f"{self.path}:{number}")
+                for number, line in enumerate(text.splitlines(), 1) if line.strip()]
+
+    def latest(self) -> Checkpoint | None:
+        found = self.read()
+        return found[-1] if found else None
