@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -29,12 +29,18 @@ class Fact:
     minimum: Decimal | None = None
     maximum: Decimal | None = None
     subject: str = "person"
+    unit: str | None = None  # years | months | days | euro | percent | count: how a value reads
+    value_labels: dict = field(default_factory=dict, compare=False, hash=False)  # enum value -> Italian words
 
     def describe(self) -> dict:
         out = {"name": self.name, "type": str(self.type), "label": self.label, "description": self.description,
                "nullable": self.nullable, "subject": self.subject}
         if self.type.kind == "enum":
             out["values"] = list(self.type.values)
+        if self.unit:
+            out["unit"] = self.unit
+        if self.value_labels:
+            out["value_labels"] = dict(self.value_labels)
         if self.derived_from:
             out["derived"] = {"function": self.derivation, "from": self.derived_from}
         return out
@@ -215,7 +221,9 @@ def build_dictionary(doc: Document) -> FactDictionary:
         facts[name] = Fact(name=name, type=typ, label=spec.get("label", ""), description=spec.get("description", ""),
                            nullable=bool(spec.get("nullable")), derived_from=source, derivation=function,
                            minimum=_dec(spec.get("minimum")), maximum=_dec(spec.get("maximum")),
-                           subject=spec.get("subject", "person"))
+                           subject=spec.get("subject", "person"),
+                           unit=_unit(spec.get("unit"), path, fail),
+                           value_labels=_value_labels(spec, data.get("enums") or {}, path, fail))
     for fact in list(facts.values()):
         if fact.derived_from:
             origin = facts.get(fact.derived_from)
@@ -253,6 +261,33 @@ def _parse_type(spec: dict, enums: dict, name: str, path: tuple, fail) -> Type |
         return list_of(inner) if inner else None
     fail(path + ("type",), f"unknown type {kind!r}", "use date, integer, decimal, boolean, enum or list")
     return None
+
+
+UNITS = ("years", "months", "days", "euro", "percent", "count")
+
+
+def _unit(unit, path, fail):
+    if unit is not None and unit not in UNITS:
+        fail(path + ("unit",), f"unknown unit {unit!r}", suggest(str(unit), UNITS) or f"use one of {', '.join(UNITS)}")
+        return None
+    return unit
+
+
+def _value_labels(spec: dict, enums: dict, path, fail) -> dict:
+    """The words for enum values: the fact's own ``value_labels``, over those of its shared enum."""
+    out: dict = {}
+    shared = enums.get(spec.get("values")) if isinstance(spec.get("values"), str) else None
+    items = spec.get("items") if isinstance(spec.get("items"), dict) else {}
+    for where, source in ((("values",), shared), ((), spec), (("items",), items)):
+        labels = source.get("value_labels") if isinstance(source, dict) else None
+        if labels is None:
+            continue
+        if not isinstance(labels, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                   for k, v in labels.items()):
+            fail(path + where + ("value_labels",), "value_labels maps each value to its words (text: text)")
+            continue
+        out.update(labels)
+    return out
 
 
 def _dec(value):
