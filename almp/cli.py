@@ -78,11 +78,16 @@ def cmd_validate(args) -> int:
                  (root / p.bundle["policy_file"]).resolve() in only]
         for policy in shown:
             holders = policy.placeholders
+            doubtful = [f for f in policy.figures if f.status == "uncertain"]
             print(f"ok  {policy.key}  {policy.file}  ({len(policy.figures)} figures, "
-                  f"{len(holders)} placeholder(s))")
+                  f"{len(holders)} placeholder(s), {len(doubtful)} uncertain)")
             for fig in holders:
                 path_text = ".".join(str(p) for p in fig.path)
                 print(f"      placeholder {path_text} = {fig.value}  (line {fig.location.line}): {fig.missing}")
+            for fig in doubtful:  # seen in a source, but the source or the reading is in doubt
+                path_text = ".".join(str(p) for p in fig.path)
+                why = fig.missing or fig.note or f"source {fig.source}"
+                print(f"      uncertain   {path_text} = {fig.value}  (line {fig.location.line}): {why}")
     return status
 
 

@@ -245,7 +245,7 @@ def _check(args) -> int:
     as_of = args.as_of or _meta_date(read_meta(path)) or dt.date.today()
     try:
         header = read_header(path)
-        inputs = [n for n, f in dictionary.facts.items() if f.subject == "person" and not f.derived_from]
+        inputs = [n for n, f in dictionary.facts.items() if f.of("person") and not f.computed]
         reader = RowReader(dictionary, header, set(header) & set(inputs), as_of, str(path))
         bad, people = 0, 0
         for at, row in records(path):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import ROUND_DOWN, Decimal
 
 
 def completed_months(start: dt.date, end: dt.date) -> int:
@@ -39,3 +40,37 @@ def add_months(start: dt.date, months: int) -> dt.date:
         except ValueError:
             continue
     raise ValueError("unreachable")
+
+
+# Exact durations: "more than four months" or "more than 35 years" are comparisons to the day,
+# which whole months or years cannot express (4 months and 0 days is not more than 4 months,
+# 4 months and 1 day is). These give the whole units plus the elapsed share of the unit in
+# progress, so that ``duration > 4`` holds exactly from the day after the 4-month anniversary
+# and ``duration == 4`` only on that anniversary. Shares are cut (never rounded up) to
+# FRACTION_PLACES; the smallest non-zero share (1/366) stays above zero.
+FRACTION_PLACES = 6
+_QUANTUM = Decimal(1).scaleb(-FRACTION_PLACES)
+
+
+def elapsed_months(start: dt.date, end: dt.date):
+    """Months from ``start`` to ``end`` as a ``Decimal``: completed months plus the share of the next."""
+    return _elapsed(start, end, completed_months(start, end) if end >= start else None, 1)
+
+
+def elapsed_years(start: dt.date, end: dt.date):
+    """Years from ``start`` to ``end`` as a ``Decimal``: completed years plus the share of the next."""
+    return _elapsed(start, end, completed_years(start, end) if end >= start else None, 12)
+
+
+def elapsed_days(start: dt.date, end: dt.date) -> int:
+    """Calendar days from ``start`` to ``end`` (0 on the same day; negative before it)."""
+    return (end - start).days
+
+
+def _elapsed(start: dt.date, end: dt.date, whole, months_per_unit: int):
+    if whole is None:  # end before start: mirror, so the value is the negative of the span
+        return -_elapsed(end, start, completed_months(end, start) // months_per_unit, months_per_unit)
+    last = add_months(start, whole * months_per_unit)
+    following = add_months(start, (whole + 1) * months_per_unit)
+    share = Decimal((end - last).days) / Decimal((following - last).days)
+    return (Decimal(whole) + share).quantize(_QUANTUM, rounding=ROUND_DOWN)

@@ -23,7 +23,7 @@ SECTION_TITLES = {
     "metadata": "Title, acts, sources and notes",
 }
 _DATES = ("valid_from", "valid_to", "status")
-_META = ("id", "version", "title", "authority", "summary", "subject", "legal_basis", "sources", "notes",
+_META = ("id", "version", "title", "authority", "summary", "subject", "legal_basis", "sources", "notes", "changelog",
          "facts", "provenance")
 _KNOWN = {"eligibility", "parameters", "bands", "points", "budget", *_DATES, *_META}
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

@@ -14,13 +14,11 @@ import json
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from ..dates import completed_months, completed_years
 from ..errors import AlmpError
-from ..policy.facts import DECIMAL_PLACES, FactDictionary
+from ..policy.facts import DATE_DERIVATIONS, DECIMAL_PLACES, DERIVATIONS, FactDictionary
 
 ID_COLUMN = "person_id"
 LIST_SEPARATOR = ";"
-_DERIVATIONS = {"completed_years": completed_years, "completed_months": completed_months}
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
 
 class PopulationError(AlmpError):
@@ -38,7 +36,7 @@ class RowReader:
     def __init__(self, dictionary: FactDictionary, header: list[str], needed: set[str], as_of: dt.date,
                  file: str = "<population>"):
         self.file = file
-        inputs = {n: f for n, f in dictionary.facts.items() if f.subject == "person" and not f.derived_from}
+        inputs = {n: f for n, f in dictionary.facts.items() if f.of("person") and not f.computed}
         unknown = [c for c in header if c not in inputs and c != ID_COLUMN]
         if unknown:
             from ..suggest import suggest
@@ -54,9 +52,11 @@ class RowReader:
         if missing:
             raise PopulationError(f"{file}:1: missing column(s) {missing} needed by the policy")
         self.converters = [(i, name, _converter(inputs[name])) for i, name in enumerate(header) if name in wanted]
-        self.derived = [(f.name, f.derived_from, _DERIVATIONS[f.derivation])
+        self.derived = [(f.name, f.derived_from, DERIVATIONS[f.derivation])
                         for f in dictionary.facts.values()
-                        if f.derived_from and f.subject == "person" and f.derived_from in wanted]
+                        if f.derived_from and f.of("person") and f.derived_from in wanted]
+        self.dated = [(f.name, DATE_DERIVATIONS[f.derivation]) for f in dictionary.facts.values()
+                      if f.computed and not f.derived_from and f.of("person")]
         self.width = len(header)
         self.as_of = as_of
 
@@ -73,6 +73,8 @@ class RowReader:
         for name, source, derive in self.derived:
             value = env[source]
             env[name] = None if value is None else derive(value, as_of)
+        for name, derive in self.dated:
+            env[name] = derive(as_of)
         return env
 
 
@@ -177,7 +179,7 @@ def _skip_comments(fh):
 
 
 def input_columns(dictionary: FactDictionary) -> list[str]:
-    return [n for n, f in dictionary.facts.items() if f.subject == "person" and not f.derived_from]
+    return [n for n, f in dictionary.facts.items() if f.of("person") and not f.computed]
 
 
 def read_meta(path: Path) -> dict:

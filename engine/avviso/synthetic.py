@@ -111,7 +111,7 @@ class Generator:
     """Draws people for one region at a reference date; columns follow the fact dictionary."""
 
     def __init__(self, dictionary: FactDictionary, region: str, as_of: dt.date):
-        self.columns = [n for n, f in dictionary.facts.items() if f.subject == "person" and not f.derived_from]
+        self.columns = [n for n, f in dictionary.facts.items() if f.of("person") and not f.computed]
         self.facts = dictionary.facts
         self.profile = profile(region)
         self.region = region

@@ -8,7 +8,7 @@ Every euro figure goes through ``_Compiler.figure`` so it keeps its provenance.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from .catalogue import Catalogue, catalogue_from_bundle, uses_catalogue
@@ -179,7 +179,12 @@ def compile_costs(c, env: dict, band_ids: list, bundle: dict, ordinals: dict) ->
             c.fail("policy_basket_error", f"service '{svc.code}' is paid on outcome but no outcomes: section "
                    "names it", ("basket", "services", svc.index, "cost", "option"),
                    f"add outcomes: {{service: {svc.code}, rules: [...]}}")
-    rounding = (data.get("rounding") or {}).get("rule", "cent_half_up")
+    raw_rounding = data.get("rounding") or {}
+    rounding = raw_rounding.get("rule", "cent_half_up")
+    if raw_rounding:
+        # The rule is a choice, not a number, but it has the same provenance duty: a placeholder
+        # rounding rule is listed by `almp validate` like any placeholder figure.
+        c.figure({**raw_rounding, "value": rounding}, ("rounding", "rule"), None)
     return Costs(tuple(services), dote, validity_months, extension, outcomes, catalogue, rounding, frozenset(reads))
 
 
@@ -192,7 +197,7 @@ def _money(c, raw, path, prov) -> Figure | None:
         c.fail("policy_value_error", "a money figure needs a value of zero or more (a placeholder keeps a "
                "working value)", path, "write value: 12.50 and, if not confirmed, status: placeholder")
         return None
-    return Figure(Decimal(value), fig.status, fig.source, fig.missing, fig.path, fig.location)
+    return replace(fig, value=Decimal(value))
 
 
 def _whole(c, raw, path, prov) -> Figure | None:

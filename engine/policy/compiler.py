@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from dataclasses import replace
 from decimal import Decimal
 
 from .basket import compile_costs
@@ -127,7 +128,7 @@ class _Compiler:
                       "add missing: \"<which act or table would give the value>\"")
         if value is None and status != "placeholder":
             self.fail("policy_provenance_error", "only a placeholder may have no value", path)
-        fig = Figure(value, status, source, prov.get("missing", ""), tuple(path), loc)
+        fig = Figure(value, status, source, prov.get("missing", ""), tuple(path), loc, prov.get("note", ""))
         self.figures.append(fig)
         return fig
 
@@ -190,7 +191,7 @@ class _Compiler:
                     self.fail("policy_param_error", f"'{value}' is neither a number nor a date", ppath,
                               "write a number, or a date as YYYY-MM-DD")
                     continue
-                fig = Figure(value, fig.status, fig.source, fig.missing, fig.path, fig.location)
+                fig = replace(fig, value=value)
             if value is None:
                 self.fail("policy_param_error", f"parameter '{name}' has no value", ppath,
                           "a placeholder parameter still needs a working value, marked status: placeholder")

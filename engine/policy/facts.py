@@ -6,14 +6,21 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from ..dates import completed_months, completed_years
+from ..dates import completed_months, completed_years, elapsed_days, elapsed_months, elapsed_years
 from ..errors import InputErrors, InputProblem, PolicyError, PolicyErrors
 from ..suggest import suggest
 from ..expr.types import BOOL, DATE, DECIMAL, INT, Type, enum, list_of
 from .loader import Document, load_file
 
 DECIMAL_PLACES = 6  # facts carry at most micro-units; keeps every backend exact
-_DERIVATIONS = {"completed_years": completed_years, "completed_months": completed_months}
+DERIVATIONS = {"completed_years": completed_years, "completed_months": completed_months,
+                "elapsed_years": elapsed_years, "elapsed_months": elapsed_months, "elapsed_days": elapsed_days}
+# Derivations from nothing but the evaluation date: the date the decision is taken for (the
+# application date), so that a rule amended on a date inside an edition's window can say so.
+DATE_DERIVATIONS = {"evaluation_date": lambda as_of: as_of}
+_RESULT_TYPES = {"completed_years": INT, "completed_months": INT, "elapsed_days": INT,
+                 "elapsed_years": DECIMAL, "elapsed_months": DECIMAL, "evaluation_date": DATE}
+ANY_SUBJECT = "any"  # a fact every kind of subject has (the application date)
 _SIMPLE = {"date": DATE, "integer": INT, "decimal": DECIMAL, "boolean": BOOL}
 
 
@@ -32,6 +39,14 @@ class Fact:
     unit: str | None = None  # years | months | days | euro | percent | count: how a value reads
     value_labels: dict = field(default_factory=dict, compare=False, hash=False)  # enum value -> Italian words
 
+    @property
+    def computed(self) -> bool:
+        """Derived by almp (from another fact or from the evaluation date), never sent by callers."""
+        return self.derivation is not None
+
+    def of(self, subject: str) -> bool:
+        return self.subject == subject or self.subject == ANY_SUBJECT
+
     def describe(self) -> dict:
         out = {"name": self.name, "type": str(self.type), "label": self.label, "description": self.description,
                "nullable": self.nullable, "subject": self.subject}
@@ -41,8 +56,8 @@ class Fact:
             out["unit"] = self.unit
         if self.value_labels:
             out["value_labels"] = dict(self.value_labels)
-        if self.derived_from:
-            out["derived"] = {"function": self.derivation, "from": self.derived_from}
+        if self.computed:
+            out["derived"] = {"function": self.derivation, **({"from": self.derived_from} if self.derived_from else {})}
         return out
 
 
@@ -58,15 +73,15 @@ class FactDictionary:
         return name in self.facts
 
     def types(self, subject: str = "person") -> dict[str, Type]:
-        return {n: f.type for n, f in self.facts.items() if f.subject == subject}
+        return {n: f.type for n, f in self.facts.items() if f.of(subject)}
 
     def closure(self, names: set[str]) -> set[str]:
         """The input facts needed to compute ``names`` (derived facts replaced by their sources)."""
         out = set()
         for name in names:
             fact = self.facts.get(name)
-            if fact is None:
-                continue
+            if fact is None or (fact.computed and not fact.derived_from):
+                continue  # computed from the evaluation date alone
             out.add(fact.derived_from if fact.derived_from else name)
         return out
 
@@ -83,15 +98,16 @@ class FactDictionary:
         env: dict = {}
         for key, value in raw.items():
             fact = self.facts.get(key)
-            if fact is None or fact.subject != subject:
-                hint = suggest(key, [n for n, f in self.facts.items() if f.subject == subject])
+            if fact is None or not fact.of(subject):
+                hint = suggest(key, [n for n, f in self.facts.items() if f.of(subject)])
                 problems.append(InputProblem(path + (key,), "unknown_fact",
                                              f"unknown fact '{key}'" + (f"; {hint}" if hint else "")))
                 continue
-            if fact.derived_from:
+            if fact.computed:
                 problems.append(InputProblem(path + (key,), "derived_fact",
                                              f"'{key}' is computed by almp from '{fact.derived_from}'; "
-                                             f"send '{fact.derived_from}' instead"))
+                                             f"send '{fact.derived_from}' instead" if fact.derived_from else
+                                             f"'{key}' is the evaluation date (as_of); do not send it"))
                 continue
             try:
                 env[key] = self._coerce(fact, value)
@@ -106,9 +122,13 @@ class FactDictionary:
         if problems:
             raise InputErrors(problems)
         for fact in self.facts.values():
-            if fact.derived_from and fact.subject == subject and fact.derived_from in env:
+            if not fact.computed or not fact.of(subject):
+                continue
+            if fact.derived_from is None:
+                env[fact.name] = DATE_DERIVATIONS[fact.derivation](as_of)
+            elif fact.derived_from in env:
                 source = env[fact.derived_from]
-                env[fact.name] = None if source is None else _DERIVATIONS[fact.derivation](source, as_of)
+                env[fact.name] = None if source is None else DERIVATIONS[fact.derivation](source, as_of)
         return env
 
     @staticmethod
@@ -212,9 +232,15 @@ def build_dictionary(doc: Document) -> FactDictionary:
         source = function = None
         if derived is not None:
             function, source = derived.get("function"), derived.get("from")
-            if function not in _DERIVATIONS:
-                fail(path + ("derived", "function"), f"unknown derivation {function!r}",
-                     f"use one of {sorted(_DERIVATIONS)}")
+            known = {**DERIVATIONS, **DATE_DERIVATIONS}
+            if function not in known:
+                fail(path + ("derived", "function"), f"unknown derivation {function!r}", f"use one of {sorted(known)}")
+            elif (function in DATE_DERIVATIONS) != (source is None):
+                fail(path + ("derived",), f"derivation {function!r} " + ("takes no 'from'" if source else
+                                                                         "needs 'from': a date fact"))
+            elif _RESULT_TYPES[function] != typ:
+                fail(path + ("type",), f"derivation {function!r} gives a {_RESULT_TYPES[function]}, "
+                                       f"so the fact must be declared with that type")
         for key in ("label", "description"):
             if not isinstance(spec.get(key), str):
                 fail(path + (key,), f"fact '{name}' needs a {key}")

@@ -20,6 +20,7 @@ class Figure:
     missing: str
     path: tuple
     location: SourceLocation
+    note: str = field(default="", compare=False)  # why an uncertain figure is uncertain (listed by validate)
 
     @property
     def provisional(self) -> bool:
