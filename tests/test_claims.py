@@ -219,6 +219,6 @@ def test_adr_fee_for_service_never_exceeds_three_hours(registry, hours, p):
     policy = registry.get("national/assegno-di-ricollocazione", "2019")
     person = {"employment_status": "unemployed", "income_support": "rdc", "rdc_patto_per_il_lavoro": True,
               "active_measures": [], "accordo_ricollocazione_24bis": False, "profiling_index": Decimal(p) / 100}
-    result = price_claim(policy, {"person": person, "start_date": "2019-06-01", "services": [
-        {"code": "presa-in-carico-f4s", "date": "2019-06-03", "quantity": h} for h in hours]})
+    result = price_claim(policy, {"person": person, "start_date": "2020-02-03", "services": [
+        {"code": "presa-in-carico-f4s", "date": "2020-02-05", "quantity": h} for h in hours]})
     assert Decimal(result["payable"]) == min(sum(hours, Decimal(0)), Decimal(3)) * Decimal("35.50")
