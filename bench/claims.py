@@ -32,7 +32,7 @@ def claims(n: int, seed: int = 2):
     for p in eligible:
         services = []
         for _ in range(10):
-            services.append({"code": rng.choice(["a", "d", "f", "g"]),
+            services.append({"code": rng.choice(["a", "d", "e", "g"]),
                              "date": (AS_OF + dt.timedelta(days=rng.randint(0, 240))).isoformat(),
                              "quantity": rng.randint(1, 8),
                              "delivery": rng.choice(["individual", "individual", "group"])})

@@ -67,6 +67,11 @@ def elapsed_days(start: dt.date, end: dt.date) -> int:
     return (end - start).days
 
 
+def days_until(day: dt.date, as_of: dt.date) -> int:
+    """Calendar days from ``as_of`` to a later ``day`` (negative when ``day`` is earlier)."""
+    return (day - as_of).days
+
+
 def _elapsed(start: dt.date, end: dt.date, whole, months_per_unit: int):
     if whole is None:  # end before start: mirror, so the value is the negative of the span
         return -_elapsed(end, start, completed_months(end, start) // months_per_unit, months_per_unit)

@@ -145,7 +145,7 @@ def test_cli_claim_and_cost(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["payable"] == "3400.00" and out["policy"]["version"] == "2018"
     plan = tmp_path / "plan.json"
-    plan.write_text(json.dumps({"person": ADR_CLAIM["person"], "services": [{"code": "e"}]}))
+    plan.write_text(json.dumps({"person": ADR_CLAIM["person"], "services": [{"code": "f"}]}))
     assert main(["cost", "national/assegno-di-ricollocazione", "--plan", str(plan), "--as-of", "2018-06-01"]) == 0
     assert json.loads(capsys.readouterr().out)["total"] == "3400.00"
 

@@ -144,8 +144,10 @@ def test_replay_from_bundle_keeps_basket_and_hash(scratch):
 def test_catalogue_change_changes_the_hash(tmp_path, scratch):
     root = make_tree(tmp_path)
     path = root / "national" / "services.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("Prestazione di lavoro socialmente utile",
-                                                             "Lavoro socialmente utile"), encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    edited = text.replace("Promozione di prestazioni di lavoro socialmente utile", "Lavoro socialmente utile")
+    assert edited != text
+    path.write_text(edited, encoding="utf-8")
     assert Registry.load(root).get("test/costs", "2020").content_hash != scratch.content_hash
 
 

@@ -5,7 +5,7 @@ Input (JSON)::
     {"person": {<facts>},
      "start_date": "2018-06-01",          # the dote / voucher start
      "extended": false,                    # voucher extended (where the programme allows it)
-     "services": [{"code": "e", "date": "2018-06-10", "quantity": 2, "delivery": "individual"}],
+     "services": [{"code": "f", "date": "2018-06-10", "quantity": 2, "delivery": "individual"}],
      "outcome": {"contract_type": "open_ended" | "apprenticeship" | "fixed_term",
                  "start": "2018-09-01", "end": "2019-04-30" or "duration_months": 8,
                  "part_time_share": 0.5, "job_region": "lombardia"}}   # or null / absent

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from ..dates import completed_months, completed_years, elapsed_days, elapsed_months, elapsed_years
+from ..dates import completed_months, completed_years, days_until, elapsed_days, elapsed_months, elapsed_years
 from ..errors import InputErrors, InputProblem, PolicyError, PolicyErrors
 from ..suggest import suggest
 from ..expr.types import BOOL, DATE, DECIMAL, INT, Type, enum, list_of
@@ -14,11 +14,12 @@ from .loader import Document, load_file
 
 DECIMAL_PLACES = 6  # facts carry at most micro-units; keeps every backend exact
 DERIVATIONS = {"completed_years": completed_years, "completed_months": completed_months,
-                "elapsed_years": elapsed_years, "elapsed_months": elapsed_months, "elapsed_days": elapsed_days}
+                "elapsed_years": elapsed_years, "elapsed_months": elapsed_months, "elapsed_days": elapsed_days,
+                "days_until": days_until}
 # Derivations from nothing but the evaluation date: the date the decision is taken for (the
 # application date), so that a rule amended on a date inside an edition's window can say so.
 DATE_DERIVATIONS = {"evaluation_date": lambda as_of: as_of}
-_RESULT_TYPES = {"completed_years": INT, "completed_months": INT, "elapsed_days": INT,
+_RESULT_TYPES = {"completed_years": INT, "completed_months": INT, "elapsed_days": INT, "days_until": INT,
                  "elapsed_years": DECIMAL, "elapsed_months": DECIMAL, "evaluation_date": DATE}
 ANY_SUBJECT = "any"  # a fact every kind of subject has (the application date)
 _SIMPLE = {"date": DATE, "integer": INT, "decimal": DECIMAL, "boolean": BOOL}
