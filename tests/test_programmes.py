@@ -26,6 +26,8 @@ EXAMPLES = [
      "ridotto"),
     ("basilicata/capitale-lavoro", "person-capitale-lavoro.json", "2018-10-01", "2018", True, "alta"),
     ("basilicata/destinazione-over-35", "person-destinazione-over-35.json", "2018-09-01", "2018", True, "over-35"),
+    ("lombardia/incentivi-assunzione-dul", "hire-incentivo-dul.json", "2021-06-01", "2021", True,
+     "donna-55-piccola-impresa"),
 ]
 
 
