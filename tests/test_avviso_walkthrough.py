@@ -27,9 +27,25 @@ AS_OF = dt.date(2015, 9, 1)
 
 @pytest.fixture
 def tree(tmp_path):
+    """The shipped policies with a gap after DUL I to scaffold a new avviso into (DUL I shortened to
+    30/06/2015 and the 2016 edition left out)."""
     root = tmp_path / "policies"
     shutil.copytree(POLICIES, root)
+    open_gap_after_dul_i(root)
     return root
+
+
+def open_gap_after_dul_i(root):
+    folder = root / DUL
+    for name in ("2016.yaml", "2016.tests.yaml"):
+        (folder / name).unlink()
+    first = folder / "2013.yaml"
+    text = first.read_text(encoding="utf-8")
+    assert "\nvalid_to: 2016-01-14\n" in text
+    first.write_text(text.replace("\nvalid_to: 2016-01-14\n", "\nvalid_to: 2015-06-30\n"), encoding="utf-8")
+    tests = folder / "2013.tests.yaml"
+    tests.write_text(tests.read_text(encoding="utf-8").split("\n  # -- corrections of issue 13")[0] + "\n",
+                     encoding="utf-8")
 
 
 def run(capsys, *argv) -> tuple[int, str, str]:
@@ -70,6 +86,10 @@ def scaffold_and_edit(capsys, tree):
     assert text.startswith("# Dote Unica Lavoro")
     text = text.replace("amount: {value: 2600.00,", "amount: {value: 3000.00,")
     text = text.replace("eta_max_giovani: {value: 29,", "eta_max_giovani: {value: 32,")
+    # the new avviso also opens the youth group to young people without a DID (inactive, students)
+    young = 'age <= eta_max_giovani and employment_status == "unemployed"'
+    assert young in text
+    text = text.replace(young, 'age <= eta_max_giovani and employment_status in ["unemployed", "inactive", "student"]')
     draft.write_text(text, encoding="utf-8")
     return draft
 
@@ -164,7 +184,7 @@ def test_new_avviso_proposes_and_applies_previous_end(capsys, tree):
     assert "\nvalid_to: 2015-02-28\n" in previous and "# Dote Unica Lavoro" in previous
     draft = Registry.load(tree).get(DUL, "2015")
     assert (draft.status, draft.valid_from, draft.valid_to) == ("draft", dt.date(2015, 3, 1),
-                                                                dt.date(2018, 12, 31))
+                                                                dt.date(2019, 1, 21))
     code, out, _ = run(capsys, "test", tree / DUL / "2015.tests.yaml")
     assert code == 0 and " 0 failed" in out
 
