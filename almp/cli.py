@@ -79,8 +79,9 @@ def cmd_validate(args) -> int:
         for policy in shown:
             holders = policy.placeholders
             doubtful = [f for f in policy.figures if f.status == "uncertain"]
+            points = policy.document.get("uncertain", [])
             print(f"ok  {policy.key}  {policy.file}  ({len(policy.figures)} figures, "
-                  f"{len(holders)} placeholder(s), {len(doubtful)} uncertain)")
+                  f"{len(holders)} placeholder(s), {len(doubtful) + len(points)} uncertain)")
             for fig in holders:
                 path_text = ".".join(str(p) for p in fig.path)
                 print(f"      placeholder {path_text} = {fig.value}  (line {fig.location.line}): {fig.missing}")
@@ -88,6 +89,8 @@ def cmd_validate(args) -> int:
                 path_text = ".".join(str(p) for p in fig.path)
                 why = fig.missing or fig.note or f"source {fig.source}"
                 print(f"      uncertain   {path_text} = {fig.value}  (line {fig.location.line}): {why}")
+            for point in points:  # open points that are not figures (an act's number, a window's end)
+                print(f"      uncertain   {point['about']}: {point['missing']}")
     return status
 
 

@@ -24,7 +24,7 @@ SECTION_TITLES = {
 }
 _DATES = ("valid_from", "valid_to", "status")
 _META = ("id", "version", "title", "authority", "summary", "subject", "legal_basis", "sources", "notes", "changelog",
-         "facts", "provenance")
+         "uncertain", "facts", "provenance")
 _KNOWN = {"eligibility", "parameters", "bands", "points", "budget", *_DATES, *_META}
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MISSING = object()
