@@ -82,3 +82,17 @@ def test_every_point_left_open_in_an_edition_is_listed_by_validate(capsys, regis
     assert len(points) >= 10
     for point in points:
         assert f"uncertain   {point['about']}: {point['missing']}" in out
+
+
+def test_art_18_letters_follow_the_statute(registry):
+    policy = registry.get("national/assegno-di-ricollocazione", "2019")
+    services = policy.costs.catalogue.services
+    assert "autoimpiego" in services["d"].label and "tutoraggio" in services["d"].label
+    assert "formazione" in services["e"].label and "qualificazione" in services["e"].label
+    assert "Accompagnamento al lavoro" in services["f"].label and "ricollocazione" in services["f"].label
+    assert "tirocinio" in services["g"].label
+    assert "incentivi all'attività di lavoro autonomo" in services["h"].label
+    # the AdR is paid through letter f; DUL training is letter e
+    assert policy.costs.outcomes.service == "f"
+    dul = registry.get(DUL, "2013")
+    assert "Formazione" in dul.costs.service("e").label
