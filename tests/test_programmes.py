@@ -16,6 +16,7 @@ REPO = Path(__file__).resolve().parent.parent
 # (programme, example input, as_of, expected version, eligible, band)
 EXAMPLES = [
     ("lombardia/dote-unica-lavoro", "person-dul.json", "2014-03-01", "2013", True, "3"),
+    ("lombardia/dote-unica-lavoro", "person-dul-2016.json", "2016-06-01", "2016", True, "3"),
     ("lombardia/dote-unica-lavoro", "person-dul-2019.json", "2019-06-01", "2019", True, "4"),
     ("lombardia/dote-unica-lavoro", "person-dul-2020.json", "2021-03-01", "2020", True, "5"),
     ("lombardia/dote-unica-lavoro", "person-dul-2023.json", "2023-09-01", "2023", True, "reinserimento"),
