@@ -1,0 +1,143 @@
+"""The web console: an app of its own, mounted at ``/console`` by the API app.
+
+It has its own middleware (the signed session cookie) and error pages, so nothing of it runs
+on the JSON API's requests. It calls the same service objects the API routes call, so the
+JSON API stays the single source of every answer.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from urllib.parse import quote
+
+from fastapi import FastAPI, Form, Request
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from engine.errors import PolicyNotFound
+
+from . import session
+from .views import HERE, page, root
+
+log = logging.getLogger("almp.console")
+
+SECURITY_HEADERS = {
+    # scripts and styles only from this server (htmx and Bootstrap Italia are vendored); inline
+    # styles are allowed because Bootstrap Italia's components set them.
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                               "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
+                               "form-action 'self'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+def create_console(parent: FastAPI) -> FastAPI:
+    """The console app; ``parent`` holds the service and the key ring (``parent.state``)."""
+    console = FastAPI(title="almp console", docs_url=None, redoc_url=None, openapi_url=None)
+    console.state.service = lambda: parent.state.service
+    console.state.keys = lambda: parent.state.keys
+    console.add_middleware(SessionMiddleware, secret_key=session.secret(), session_cookie=session.COOKIE,
+                           max_age=session.MAX_AGE, path="/console", same_site="strict", https_only=False)
+
+    @console.middleware("http")
+    async def headers(request: Request, call_next):
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if not request.url.path.startswith(root(request) + "/static/"):
+            # pages may show personal data: never keep them in a shared or browser cache
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    console.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    _routes(console)
+    _errors(console)
+    for module in _pages():
+        console.include_router(module.router)
+    return console
+
+
+def _pages():
+    from . import programmi, verifica
+    return (programmi, verifica)
+
+
+def _routes(console: FastAPI) -> None:
+    @console.get("/", include_in_schema=False)
+    async def home(request: Request):
+        user = session.current_user(request)
+        if user is None:
+            return RedirectResponse(root(request) + "/accesso", status_code=303)
+        return page(request, "home.html", user=user)
+
+    @console.get("/accesso", include_in_schema=False)
+    async def sign_in_form(request: Request, dopo: str = ""):
+        return page(request, "accesso.html", dopo=_safe_next(dopo), error="")
+
+    @console.post("/accesso", include_in_schema=False)
+    async def sign_in(request: Request, chiave: str = Form("", max_length=200), dopo: str = Form("", max_length=500)):
+        await session.check_csrf(request)
+        user = session.sign_in(request, chiave)
+        if user is None:
+            return page(request, "accesso.html", status_code=401, dopo=_safe_next(dopo),
+                        error="Chiave non riconosciuta. Controlli di averla copiata per intero.")
+        log.info("console sign-in: %s (%s)", user.name, ", ".join(sorted(user.roles)))
+        return RedirectResponse(root(request) + (_safe_next(dopo) or "/"), status_code=303)
+
+    @console.post("/esci", include_in_schema=False)
+    async def sign_out(request: Request):
+        await session.check_csrf(request)
+        session.sign_out(request)
+        return RedirectResponse(root(request) + "/accesso", status_code=303)
+
+
+def _safe_next(path: str) -> str:
+    """Only a path inside the console (never another site) is followed after sign-in."""
+    if not path.startswith("/") or path.startswith("//") or "\\" in path or len(path) > 300:
+        return ""
+    return path
+
+
+def _errors(console: FastAPI) -> None:
+    @console.exception_handler(session.SignInRequired)
+    async def sign_in_required(request: Request, _exc):
+        here = request.url.path[len(root(request)):]
+        if request.headers.get("HX-Request"):
+            return page(request, "errore.html", status_code=401, title="Sessione scaduta",
+                        message="La sessione è scaduta: acceda di nuovo.")
+        target = root(request) + "/accesso" + (f"?dopo={quote(here)}" if request.method == "GET" else "")
+        return RedirectResponse(target, status_code=303)
+
+    @console.exception_handler(session.RoleRequired)
+    async def role_required(request: Request, exc: session.RoleRequired):
+        return page(request, "errore.html", status_code=403, title="Accesso non consentito",
+                    message=f"Questa funzione richiede il ruolo «{session.ROLE_LABELS[exc.role]}», "
+                            "che la sua chiave non ha. Si rivolga all'amministratore.")
+
+    @console.exception_handler(PolicyNotFound)
+    async def not_found(request: Request, exc: PolicyNotFound):
+        return page(request, "errore.html", status_code=404, title="Non trovato",
+                    message="Il programma o l'edizione richiesti non esistono.", detail=str(exc))
+
+    @console.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 403 and exc.detail == "csrf":
+            return page(request, "errore.html", status_code=403, title="Modulo non valido",
+                        message="Il modulo è scaduto o non proviene da questa console. Ricarichi la pagina e "
+                                "riprovi.")
+        titles = {404: "Pagina non trovata", 405: "Operazione non consentita"}
+        return page(request, "errore.html", status_code=exc.status_code,
+                    title=titles.get(exc.status_code, "Richiesta non valida"),
+                    message=exc.detail if isinstance(exc.detail, str) and exc.status_code == 400 else "")
+
+    @console.exception_handler(Exception)
+    async def backstop(request: Request, exc: Exception):
+        incident = uuid.uuid4().hex[:12]
+        log.exception("console: unexpected error %s", incident)
+        return page(request, "errore.html", status_code=500, title="Errore interno",
+                    message=f"Si è verificato un errore imprevisto (incidente {incident}). Lo comunichi "
+                            "all'assistenza con questo codice.")

@@ -1,0 +1,231 @@
+"""Verifica una persona: a form built from the edition's facts, answers as facts are entered, and a
+decision stored only when the operator submits it.
+
+Nothing typed here is stored or logged until "Registra la decisione"; the live answers are
+computed in memory and sent back to the same page (POST bodies, never URLs).
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from engine.errors import InputErrors, PolicyNotFound
+
+from ..service import settled
+from ..store.repository import IdempotencyConflict
+from .session import User, check_csrf, need
+from .views import fragment, page
+
+router = APIRouter()
+Operator = Annotated[User, Depends(need("operatore"))]
+ALL = "*"  # every programme in force: screening
+MAX_FIELDS = 200
+MAX_VALUE = 64
+
+
+def service(request: Request):
+    return request.app.state.service()
+
+
+@dataclass
+class Field:
+    name: str
+    label: str
+    description: str
+    kind: str  # date | int | decimal | boolean | enum | list
+    values: tuple
+    nullable: bool
+    value: object = None  # what the operator entered (text, or a list for list facts)
+
+
+def _choices(registry, as_of: dt.date) -> list:
+    """(value, label) for the programme select: every person programme, newest edition first."""
+    out = [(ALL, "Tutti i programmi in vigore alla data (screening)")]
+    for policy_id, editions in sorted(registry.by_id.items()):
+        for policy in reversed(editions):
+            if policy.subject == "person" and policy.status != "draft":
+                out.append((f"{policy.id}@{policy.version}", f"{policy.title} ({policy.version})"))
+    return out
+
+
+def editions_for(registry, choice: str, as_of: dt.date) -> list:
+    if choice == ALL:
+        return [p for p in registry.policies
+                if p.subject == "person" and p.status != "draft" and p.in_force(as_of)]
+    policy_id, _, version = choice.partition("@")
+    return [registry.get(policy_id, version or None, as_of)]
+
+
+def fields_for(editions: list) -> list[Field]:
+    names: set[str] = set()
+    dictionary = None
+    for policy in editions:
+        dictionary = policy.dictionary
+        names |= dictionary.closure(set(policy.needed_inputs))
+    if dictionary is None:
+        return []
+    out = []
+    for name in [n for n in dictionary.facts if n in names]:  # dictionary order: the order officers know
+        fact = dictionary.facts[name]
+        kind = fact.type.kind
+        values = fact.type.values if kind == "enum" else fact.type.item.values if kind == "list" else ()
+        out.append(Field(name, fact.label, fact.description, "boolean" if kind == "bool" else kind, tuple(values),
+                         fact.nullable))
+    return out
+
+
+def read_form(form, fields: list[Field]) -> tuple[dict, list[Field]]:
+    """Facts entered (only those given: an empty field is an unknown fact) and the fields with their values."""
+    facts = {}
+    for field in fields:
+        key = f"f_{field.name}"
+        if field.kind == "list":
+            chosen = [v for v in form.getlist(key) if v in field.values][:MAX_FIELDS]
+            field.value = chosen
+            if form.get(f"{key}__noto"):
+                facts[field.name] = chosen
+            continue
+        text = (form.get(key) or "").strip()[:MAX_VALUE]
+        field.value = text
+        if not text:
+            continue
+        if text == "__null__" and field.nullable:
+            facts[field.name] = None
+        elif field.kind == "boolean":
+            facts[field.name] = {"si": True, "no": False}.get(text, text)
+        elif field.kind == "int":
+            facts[field.name] = int(text) if text.lstrip("-").isdigit() else text
+        else:
+            facts[field.name] = text
+    return facts, fields
+
+
+def evaluate_one(service, policy, facts: dict, as_of: dt.date) -> dict:
+    """The answer for one edition from the facts known so far (nothing stored)."""
+    needed = policy.dictionary.closure(set(policy.needed_inputs))
+    mine = {k: v for k, v in facts.items() if k in needed}
+    missing = [policy.dictionary.facts[n] for n in sorted(needed - set(mine))]
+    out = {"policy": policy, "missing": missing, "problems": [], "result": None, "state": "da-completare"}
+    try:
+        # the same run as POST /v1/eligibility, so the page and the API cannot disagree
+        result = service.kinds["eligibility"].run(policy, mine, as_of)
+    except InputErrors as exc:
+        out["problems"] = [p for p in exc.problems if p.code != "missing_fact"]
+        if out["problems"]:
+            out["state"] = "errore"
+        return out
+    out["result"] = result
+    out["state"] = "ammesso" if result["eligible"] else "non-ammesso"
+    out["services"] = _services(policy, (result.get("band") or {}).get("id")) if result["eligible"] else []
+    return out
+
+
+def _services(policy, band_id) -> list:
+    costs = getattr(policy, "costs", None)
+    if costs is None:
+        return []
+    return [s for s in costs.services if s.allows(band_id)]
+
+
+_ORDER = {"ammesso": 0, "da-completare": 1, "errore": 2, "non-ammesso": 3}
+
+
+def answers(service, editions: list, facts: dict, as_of: dt.date) -> list[dict]:
+    out = [evaluate_one(service, p, facts, as_of) for p in editions]
+    return sorted(out, key=lambda a: (_ORDER[a["state"]], a["policy"].title))
+
+
+def _as_of(text: str | None) -> dt.date:
+    try:
+        return dt.date.fromisoformat((text or "").strip()[:10])
+    except ValueError:
+        return dt.date.today()
+
+
+async def _state(request: Request):
+    form = await request.form(max_fields=MAX_FIELDS * 4, max_files=0)
+    registry = service(request).registry
+    as_of = _as_of(form.get("data"))
+    choice = (form.get("programma") or ALL)[:200]
+    try:
+        editions = editions_for(registry, choice, as_of)
+    except PolicyNotFound as exc:
+        return form, as_of, choice, [], [], {}, str(exc)
+    facts, fields = read_form(form, fields_for(editions))
+    return form, as_of, choice, editions, fields, facts, ""
+
+
+@router.get("/verifica")
+async def verifica(request: Request, user: Operator, programma: str = ALL, data: str = ""):
+    registry = service(request).registry
+    as_of = _as_of(data)
+    try:
+        editions = editions_for(registry, programma[:200], as_of)
+        notice = ""
+    except PolicyNotFound as exc:
+        editions, notice = [], str(exc)
+    return page(request, "verifica.html", user=user, choices=_choices(registry, as_of), choice=programma,
+                as_of=as_of, fields=fields_for(editions), editions=editions, answers=[], notice=notice,
+                token=secrets.token_urlsafe(16))
+
+
+@router.post("/verifica")
+async def verifica_form(request: Request, user: Operator):
+    """The whole form again (programme or date changed): the fields follow the editions chosen."""
+    await check_csrf(request)
+    form, as_of, choice, editions, fields, facts, notice = await _state(request)
+    registry = service(request).registry
+    results = answers(service(request), editions, facts, as_of) if facts else []
+    return page(request, "verifica.html", user=user, choices=_choices(registry, as_of), choice=choice, as_of=as_of,
+                fields=fields, editions=editions, answers=results, notice=notice,
+                token=(form.get("token") or secrets.token_urlsafe(16))[:64])
+
+
+@router.post("/verifica/esito")
+async def verifica_esito(request: Request, user: Operator):
+    """Live answer (htmx): the outcome for the facts entered so far."""
+    await check_csrf(request)
+    _form, as_of, _choice, editions, _fields, facts, notice = await _state(request)
+    return fragment(request, "_esito.html", answers=answers(service(request), editions, facts, as_of),
+                    as_of=as_of, notice=notice, user=user)
+
+
+@router.post("/verifica/registra")
+async def registra(request: Request, user: Operator):
+    """Store a decision for every programme the facts decide (as POST /v1/eligibility would)."""
+    await check_csrf(request)
+    form, as_of, choice, editions, fields, facts, notice = await _state(request)
+    svc = service(request)
+    results = answers(svc, editions, facts, as_of)
+    token = (form.get("token") or "")[:64]
+    stored = []
+    for answer in results:
+        if answer["result"] is None:
+            continue
+        policy = answer["policy"]
+        needed = policy.dictionary.closure(set(policy.needed_inputs))
+        body = {"policy": policy.id, "version": policy.version, "as_of": as_of,
+                "person": {k: v for k, v in facts.items() if k in needed}}
+        # the form's token makes a double submit return the same decisions, never new ones
+        key = f"console:{token}:{policy.key}" if token else None
+        pending = svc.prepare("eligibility", body, caller=user.name, idempotency_key=key)
+        try:
+            decision, created = settled(await asyncio.wrap_future(svc.committer.submit(pending)))
+        except IdempotencyConflict:
+            return page(request, "verifica.html", status_code=409, user=user,
+                        choices=_choices(svc.registry, as_of), choice=choice, as_of=as_of, fields=fields,
+                        editions=editions, answers=results, token=secrets.token_urlsafe(16),
+                        notice="Questa verifica era già stata registrata con fatti diversi: nulla è stato "
+                               "cambiato. Controlli i fatti e registri di nuovo per una nuova decisione.")
+        stored.append({"id": decision.id, "policy": policy, "result": decision.result, "created": created})
+    if not stored:
+        return page(request, "verifica.html", status_code=422, user=user,
+                    choices=_choices(svc.registry, as_of), choice=choice, as_of=as_of, fields=fields,
+                    editions=editions, answers=results, token=token,
+                    notice="Nessuna decisione da registrare: mancano ancora dei fatti per decidere.")
+    return page(request, "registrata.html", user=user, stored=stored, as_of=as_of)
