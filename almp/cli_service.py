@@ -66,7 +66,7 @@ def register(sub, commands) -> None:
     p = sub.add_parser("keys", help="API keys")
     keys = p.add_subparsers(dest="keys_command", required=True)
     a = keys.add_parser("add", help="create a key: printed once, only its sha256 is stored")
-    a.add_argument("--role", action="append", required=True, choices=["evaluate", "audit", "admin"],
+    a.add_argument("--role", action="append", required=True, choices=["evaluate", "audit", "admin", "policy"],
                    help="repeat for several roles")
     a.add_argument("--name", default="", help="who holds it (recorded as the caller of their decisions)")
     a.add_argument("--file", help="key file (default: ALMP_API_KEYS_FILE, else ./almp-keys.txt)")
@@ -109,7 +109,8 @@ def cmd_serve(args) -> int:
     os.environ["ALMP_POLICIES"] = str(args.policies or DEFAULT_POLICIES)
     if args.keys_file:
         os.environ["ALMP_API_KEYS_FILE"] = args.keys_file
-    print(f"almp: serving http://{args.host}:{args.port}/v1 (docs /docs), store {_safe(url)}", file=sys.stderr)
+    print(f"almp: serving http://{args.host}:{args.port}/v1 (docs /docs, web console /console), "
+          f"store {_safe(url)}", file=sys.stderr)
     uvicorn.run("api.app:app_from_env", factory=True, host=args.host, port=args.port,
                 workers=args.workers if args.workers > 1 else None, access_log=args.access_log)
     return 0

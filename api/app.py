@@ -46,6 +46,8 @@ def create_app(*, policies: str | Path | None = None, database_url: str | None =
     app.state.keys = keys or KeyRing.from_environment()
     app.include_router(catalogue.router)
     app.include_router(decisions.build_router(service.kinds))
+    from .console import mount as mount_console  # the web console at /console
+    mount_console(app)
     _add_error_handlers(app)
     return app
 

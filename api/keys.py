@@ -13,7 +13,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-ROLES = ("evaluate", "audit", "admin")
+# policy: the officer's role in the web console (read and draft editions, simulate); no API route needs it yet
+ROLES = ("evaluate", "audit", "admin", "policy")
 DEFAULT_FILE = "almp-keys.txt"
 
 

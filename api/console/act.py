@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from engine.source import load_text
+from engine.policy.loader import load_text
 
 MODES = {"free": "gratuito", "a_processo": "a processo", "a_risultato": "a risultato"}
 OPTIONS = {"unit_cost": "costo standard unitario", "lump_sum": "somma forfettaria", "flat_rate": "tasso forfettario",

@@ -40,8 +40,7 @@ def create_console(parent: FastAPI) -> FastAPI:
     console = FastAPI(title="almp console", docs_url=None, redoc_url=None, openapi_url=None)
     console.state.service = lambda: parent.state.service
     console.state.keys = lambda: parent.state.keys
-    console.add_middleware(SessionMiddleware, secret_key=session.secret(), session_cookie=session.COOKIE,
-                           max_age=session.MAX_AGE, path="/console", same_site="strict", https_only=False)
+    console.add_middleware(_LazySessions)
 
     @console.middleware("http")
     async def headers(request: Request, call_next):
@@ -59,6 +58,22 @@ def create_console(parent: FastAPI) -> FastAPI:
     for module in _pages():
         console.include_router(module.router)
     return console
+
+
+class _LazySessions:
+    """Starlette's signed-cookie sessions, built at the console's first request: the secret (file) is
+    read or made only when someone uses the console, not whenever an API app is created."""
+
+    def __init__(self, app):
+        self.app = app
+        self.inner = None
+
+    async def __call__(self, scope, receive, send):
+        if self.inner is None:
+            self.inner = SessionMiddleware(self.app, secret_key=session.secret(), session_cookie=session.COOKIE,
+                                           max_age=session.MAX_AGE, path="/console", same_site="strict",
+                                           https_only=False)
+        await self.inner(scope, receive, send)
 
 
 def _pages():

@@ -21,7 +21,7 @@ AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 # one key per console role, and one with no console role that reads decisions only
 KEYS = {
     "operatore": ("k-operatore-0123456789", "evaluate", "operatore.rossi"),
-    "funzionario": ("k-funzionario-0123456789", "admin", "funzionaria.bianchi"),
+    "funzionario": ("k-funzionario-0123456789", "policy", "funzionaria.bianchi"),
     "revisore": ("k-revisore-0123456789", "audit", "revisore.verdi"),
     "amministratore": ("k-amministratore-0123456789", "admin", "admin.neri"),
 }
