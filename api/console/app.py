@@ -77,8 +77,8 @@ class _LazySessions:
 
 
 def _pages():
-    from . import programmi, verifica
-    return (programmi, verifica)
+    from . import decisioni, programmi, verifica
+    return (programmi, verifica, decisioni)
 
 
 def _routes(console: FastAPI) -> None:

@@ -1,0 +1,184 @@
+"""Decisioni (revisore): find stored decisions, read one with its reasons, trace and edition text,
+replay it, re-evaluate it under another edition, and check the integrity of the log.
+
+Every page that shows a person's facts is a read of personal data and is logged (who, what,
+which decision). Searches go by POST so that a pseudonym never lands in a URL or a server log.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+
+from engine.errors import PolicyNotFound
+
+from ..pseudonym import is_pseudonym
+from ..service import DecisionNotFound, StoredInputMismatch
+from ..store.repository import get_bundle, verify_chain
+from .search import Criteria, find, pseudonym_column
+from .session import User, check_csrf, log_read, need
+from .views import page
+
+router = APIRouter()
+Auditor = Annotated[User, Depends(need("revisore"))]
+OUTCOMES = {"": "qualsiasi", "ammesso": "ammesso", "non-ammesso": "non ammesso"}
+KINDS = {"": "qualsiasi", "eligibility": "ammissibilità", "plan": "piano (PIP)", "claim": "rendicontazione"}
+
+
+def service(request: Request):
+    return request.app.state.service()
+
+
+class ChainStatus:
+    """The last verification of the hash chain (rows checked, up to which, when), shared by the pages."""
+
+    def __init__(self):
+        self.report = None
+        self.when: dt.datetime | None = None
+        self._lock = threading.Lock()
+
+    def run(self, store) -> None:
+        with self._lock:
+            with store.reading() as session:
+                self.report = verify_chain(session)
+            self.when = dt.datetime.now(dt.timezone.utc)
+
+
+def chain_status(request: Request) -> ChainStatus:
+    state = request.app.state
+    if not hasattr(state, "chain_status"):
+        state.chain_status = ChainStatus()
+    return state.chain_status
+
+
+def _date(text) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(text or "").strip()[:10]) if text else None
+    except ValueError:
+        return None
+
+
+def _criteria(form) -> tuple[Criteria, str]:
+    """Search criteria from the form; a codice fiscale is turned into its pseudonym here, never kept."""
+    notice = ""
+    subject = "".join(str(form.get("soggetto") or "").split())[:80]
+    pseudonym = ""
+    if subject:
+        if is_pseudonym(subject.lower()):
+            pseudonym = subject.lower()
+        else:
+            try:
+                from ..pseudonym import of_codice_fiscale
+                pseudonym = of_codice_fiscale(subject)
+            except (ValueError, TypeError):
+                notice = "Il soggetto va indicato con il codice fiscale o con il suo pseudonimo (ps1:…)."
+        if pseudonym and pseudonym_column() is None:
+            notice = ("Il registro di questa installazione non conserva ancora lo pseudonimo del soggetto: "
+                      "la ricerca per soggetto non è disponibile.")
+    criteria = Criteria(
+        decision_id=str(form.get("id") or "").strip()[:64],
+        pseudonym=pseudonym,
+        programme=str(form.get("programma") or "").strip()[:128],
+        version=str(form.get("edizione") or "").strip()[:64],
+        outcome=str(form.get("esito") or "") if form.get("esito") in OUTCOMES else "",
+        kind=str(form.get("tipo") or "") if form.get("tipo") in KINDS else "",
+        start=_date(form.get("dal")), end=_date(form.get("al")))
+    return criteria, notice
+
+
+def _search_page(request: Request, user: User, criteria: Criteria, notice: str = ""):
+    svc = service(request)
+    with svc.store.reading() as session:
+        found, more = find(session, criteria)
+    return page(request, "decisioni.html", user=user, criteria=criteria, found=found, more=more, notice=notice,
+                programmes=sorted(svc.registry.by_id), outcomes=OUTCOMES, kinds=KINDS,
+                chain=chain_status(request), subject_search=pseudonym_column() is not None)
+
+
+@router.get("/decisioni")
+async def decisioni(request: Request, user: Auditor):
+    return _search_page(request, user, Criteria())
+
+
+@router.post("/decisioni")
+async def cerca(request: Request, user: Auditor):
+    await check_csrf(request)
+    form = await request.form(max_fields=50, max_files=0)
+    criteria, notice = _criteria(form)
+    return _search_page(request, user, criteria, notice)
+
+
+@router.post("/decisioni/catena")
+async def verifica_catena(request: Request, user: Auditor):
+    await check_csrf(request)
+    await run_in_threadpool(chain_status(request).run, service(request).store)
+    return _search_page(request, user, Criteria())
+
+
+def _decision(request: Request, decision_id: str):
+    try:
+        return service(request).get(decision_id[:64])
+    except DecisionNotFound:
+        raise PolicyNotFound(f"nessuna decisione '{decision_id[:64]}'") from None
+
+
+def _decision_page(request: Request, user: User, decision_id: str, **extra):
+    svc = service(request)
+    decision = _decision(request, decision_id)
+    log_read(user, "decision page (facts, reasons, trace)", decision.id)
+    others = []
+    try:
+        others = [p for p in svc.registry.editions(decision.policy_id) if p.version != decision.version]
+    except PolicyNotFound:
+        pass
+    subject = decision.input.get("person") or decision.input.get("subject") or decision.input.get("plan") \
+        or decision.input.get("claim") or {}
+    return page(request, "decisione.html", user=user, d=decision, facts=subject, others=others,
+                chain=chain_status(request), **extra)
+
+
+@router.get("/decisioni/{decision_id}")
+async def decisione(request: Request, decision_id: str, user: Auditor):
+    return _decision_page(request, user, decision_id)
+
+
+@router.post("/decisioni/{decision_id}/riesegui")
+async def riesegui(request: Request, decision_id: str, user: Auditor):
+    """Replay under the exact stored edition: identical, or every difference."""
+    await check_csrf(request)
+    decision = _decision(request, decision_id)
+    replay = await run_in_threadpool(service(request).replay, decision.id)
+    return _decision_page(request, user, decision.id, replay=replay)
+
+
+@router.post("/decisioni/{decision_id}/rivaluta")
+async def rivaluta(request: Request, decision_id: str, user: Auditor):
+    """What-if: the same facts under another edition of the programme (nothing stored)."""
+    await check_csrf(request)
+    form = await request.form(max_fields=10, max_files=0)
+    version = str(form.get("edizione") or "")[:64]
+    decision = _decision(request, decision_id)
+    try:
+        whatif = await run_in_threadpool(service(request).replay, decision.id, version)
+        error = ""
+    except StoredInputMismatch as exc:
+        whatif, error = None, "; ".join(p.message for p in exc.problems[:5])
+    except PolicyNotFound as exc:
+        whatif, error = None, str(exc)
+    return _decision_page(request, user, decision.id, whatif=whatif, whatif_version=version, whatif_error=error)
+
+
+@router.get("/decisioni/{decision_id}/edizione")
+async def edizione(request: Request, decision_id: str, user: Auditor):
+    """The exact edition text that made the decision, from the store (not today's file)."""
+    decision = _decision(request, decision_id)
+    with service(request).store.reading() as session:
+        bundle = get_bundle(session, decision.content_hash)
+    if bundle is None:
+        raise PolicyNotFound(f"il testo dell'edizione {decision.content_hash} non è nel registro")
+    lines = bundle["policy"].splitlines()
+    return page(request, "edizione_registrata.html", user=user, d=decision, lines=lines,
+                file=bundle.get("policy_file", ""))

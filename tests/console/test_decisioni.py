@@ -1,0 +1,77 @@
+"""Decisioni: search, a decision with its facts (read logged), replay, re-evaluation, chain status."""
+from __future__ import annotations
+
+import logging
+
+from .conftest import csrf_of, sign_in
+from .test_verifica import DUL_IV, dul_iv_case, form_of, open_form
+
+
+def stored_decision(client) -> str:
+    """Store one DUL IV decision through the operator's form; returns its id."""
+    case = dul_iv_case(0)
+    sign_in(client, "operatore")
+    html = open_form(client, day=case["as_of"].isoformat())
+    body = {"csrf_token": csrf_of(html), "programma": DUL_IV, "data": case["as_of"].isoformat(), "token": "x",
+            **form_of(case["person"])}
+    text = client.post("/console/verifica/registra", data=body).text
+    start = text.index("<code>", text.index('id="decisioni-registrate"')) + len("<code>")
+    return text[start:text.index("</code>", start)]
+
+
+def test_a_user_without_the_role_is_refused(console_client):
+    sign_in(console_client, "operatore")
+    response = console_client.get("/console/decisioni")
+    assert response.status_code == 403
+    assert "Revisore" in response.text
+    menu = console_client.get("/console/").text
+    assert "Verifica una persona" in menu and "/console/decisioni" not in menu
+
+
+def test_find_by_programme_and_outcome_then_open_logged(console_client, caplog):
+    decision_id = stored_decision(console_client)
+    sign_in(console_client, "revisore")
+    html = console_client.get("/console/decisioni").text
+    assert decision_id[:8] in html  # newest first
+    token = csrf_of(html)
+    found = console_client.post("/console/decisioni", data={"csrf_token": token, "programma":
+                                                          "lombardia/dote-unica-lavoro", "esito": "ammesso"}).text
+    assert decision_id in found
+    none = console_client.post("/console/decisioni", data={"csrf_token": token, "esito": "non-ammesso"}).text
+    assert decision_id not in none and "Nessuna decisione trovata" in none
+    by_id = console_client.post("/console/decisioni", data={"csrf_token": token, "id": decision_id}).text
+    assert by_id.count(f'/console/decisioni/{decision_id}"') == 1
+    with caplog.at_level(logging.INFO, logger="almp.console.reads"):
+        page = console_client.get(f"/console/decisioni/{decision_id}").text
+    assert "Ammesso" in page and "fascia 2" in page and "1.800,00" in page
+    assert "1981-01-10" in page  # the facts are shown...
+    reads = [r.getMessage() for r in caplog.records if r.name == "almp.console.reads"]
+    assert reads and decision_id in reads[0] and "revisore.verdi" in reads[0]
+    assert "1981-01-10" not in " ".join(reads)  # ...and the log says who read which decision, not the data
+
+
+def test_replay_whatif_and_chain(console_client):
+    decision_id = stored_decision(console_client)
+    sign_in(console_client, "revisore")
+    page = console_client.get(f"/console/decisioni/{decision_id}").text
+    token = csrf_of(page)
+    replay = console_client.post(f"/console/decisioni/{decision_id}/riesegui", data={"csrf_token": token}).text
+    assert "risultato identico" in replay
+    whatif = console_client.post(f"/console/decisioni/{decision_id}/rivaluta",
+                                 data={"csrf_token": token, "edizione": "2023"}).text
+    assert "Con l'edizione" in whatif and "2023" in whatif
+    chain = console_client.post("/console/decisioni/catena", data={"csrf_token": token}).text
+    assert "Catena integra" in chain and "verificate 1 decisioni" in chain
+
+
+def test_the_edition_text_is_the_stored_one(console_client):
+    decision_id = stored_decision(console_client)
+    sign_in(console_client, "revisore")
+    page = console_client.get(f"/console/decisioni/{decision_id}/edizione").text
+    source = open("policies/lombardia/dote-unica-lavoro/2020.yaml", encoding="utf-8").read().splitlines()
+    assert f'id="L{len(source)}"' in page and "Dote Unica Lavoro – quarta fase" in page
+
+
+def test_unknown_decision_is_a_404_page(console_client):
+    sign_in(console_client, "revisore")
+    assert console_client.get("/console/decisioni/nope").status_code == 404
