@@ -77,8 +77,8 @@ class _LazySessions:
 
 
 def _pages():
-    from . import decisioni, programmi, verifica
-    return (programmi, verifica, decisioni)
+    from . import bozza, decisioni, programmi, verifica
+    return (programmi, verifica, bozza, decisioni)
 
 
 def _routes(console: FastAPI) -> None:
