@@ -71,3 +71,56 @@ def test_operator_screens_then_auditor_replays(live_server, new_page):
     assert_accessible(auditor)
     assert not auditor.errors, auditor.errors
     assert not [e for e in operator.errors if "status of 403" not in e], operator.errors  # the refusal above
+
+
+def test_officer_drafts_a_raised_dote(live_server, new_page):
+    """DUL IV: read fascia 4, draft the next edition with a higher dote, see a line error and fix it,
+    run the tests, diff, simulate, and compare two published editions."""
+    officer = new_page()
+    browser_sign_in(officer, live_server, "funzionario")
+    officer.goto(live_server + "/console/programmi/lombardia/dote-unica-lavoro/2020")
+    assert "3.000,00" in officer.inner_text("#fascia-4")
+    officer.click("nav#menu-principale >> text=Bozza")
+    assert_accessible(officer)
+    officer.select_option("#programma", "lombardia/dote-unica-lavoro")
+    officer.fill("#da_edizione", "2020")
+    officer.fill("#versione", "2026")
+    officer.fill("#dal", "2026-05-01")
+    officer.click("#crea-bozza")
+    officer.wait_for_selector("#bozza-valida")
+    assert_accessible(officer)
+    text = officer.input_value("#testo")
+    assert text.count("value: 3000.00") == 1
+    # a typo: the live validation names the line
+    typo = text.replace("value: 3000.00", "value: 3500.00").replace("when: age <= eta_max\n", "when: age <= eta_mx\n")
+    line = typo.splitlines().index("    when: age <= eta_mx") + 1
+    officer.fill("#testo", typo)
+    officer.locator("#testo").press("End")
+    officer.wait_for_selector("#bozza-errori")
+    assert f"riga {line}" in officer.inner_text("#bozza-errori")
+    assert_accessible(officer)
+    officer.fill("#testo", typo.replace("eta_mx", "eta_max"))
+    officer.click("#valida")
+    officer.wait_for_selector("#bozza-valida")
+    officer.select_option("#confronto", "2020")
+    officer.click("#esegui-test")
+    officer.wait_for_selector("#esito-test")
+    assert "1 falliti" in officer.inner_text("#esito-test")  # the fascia 4 case expects the old dote
+    officer.click("#confronta")
+    officer.wait_for_selector("#risultato >> text=3500.00")
+    officer.click("#simula")
+    officer.wait_for_selector("#esito-simulazione", timeout=120_000)
+    assert officer.locator("#risultato svg").count() == 2
+    assert_accessible(officer)
+    with officer.expect_download() as download:
+        officer.click("#scarica")
+    assert download.value.suggested_filename == "2026.yaml"
+    officer.click("nav#menu-principale >> text=Confronta")
+    officer.select_option("#programma", "lombardia/dote-unica-lavoro")
+    officer.fill("#da", "2019")
+    officer.fill("#a", "2020")
+    officer.click("#scelta-confronto button[type=submit]")
+    officer.wait_for_selector("#risultato")
+    assert "rispetto all'edizione 2019" in officer.inner_text("#risultato")
+    assert_accessible(officer)
+    assert not officer.errors, officer.errors
