@@ -77,8 +77,8 @@ class _LazySessions:
 
 
 def _pages():
-    from . import bozza, decisioni, programmi, verifica
-    return (programmi, verifica, bozza, decisioni)
+    from . import bozza, confronta, decisioni, programmi, verifica
+    return (programmi, confronta, verifica, bozza, decisioni)
 
 
 def _routes(console: FastAPI) -> None:
