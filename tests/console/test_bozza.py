@@ -74,3 +74,16 @@ def test_the_page_works_without_javascript(console_client):
 def test_drafts_need_the_officer_role(console_client):
     sign_in(console_client, "operatore")
     assert console_client.get("/console/bozza").status_code == 403
+
+
+def test_an_uploaded_file_becomes_the_draft(console_client):
+    sign_in(console_client, "funzionario")
+    html = console_client.get(NEW).text
+    text = raised(draft_text(html))
+    response = console_client.post("/console/bozza/carica", data={"csrf_token": csrf_of(html)},
+                                   files={"file": ("2026.yaml", text.encode("utf-8"), "application/yaml")})
+    assert response.status_code == 200
+    assert draft_text(response.text) == text and 'id="bozza-valida"' in response.text
+    binary = console_client.post("/console/bozza/carica", data={"csrf_token": csrf_of(html)},
+                                 files={"file": ("x.yaml", b"\xff\xfe\x00bad", "application/yaml")})
+    assert "non è testo UTF-8" in binary.text
