@@ -38,12 +38,21 @@ class ChainStatus:
     def __init__(self):
         self.report = None
         self.when: dt.datetime | None = None
+        self.error = ""
         self._lock = threading.Lock()
 
     def run(self, store) -> None:
+        """As ``almp audit verify``: the hash chain, and the signed checkpoints when there are any."""
+        from ..store.checkpoint import CheckpointError, Sink, trusted_public_key
         with self._lock:
+            self.error = ""
+            try:
+                checkpoints = Sink().read()
+                public = trusted_public_key() if checkpoints else None
+            except (CheckpointError, OSError, ValueError) as exc:
+                checkpoints, public, self.error = None, None, str(exc)
             with store.reading() as session:
-                self.report = verify_chain(session)
+                self.report = verify_chain(session, checkpoints, public)
             self.when = dt.datetime.now(dt.timezone.utc)
 
 

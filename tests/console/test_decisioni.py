@@ -61,7 +61,7 @@ def test_replay_whatif_and_chain(console_client):
                                  data={"csrf_token": token, "edizione": "2023"}).text
     assert "Con l'edizione" in whatif and "2023" in whatif
     chain = console_client.post("/console/decisioni/catena", data={"csrf_token": token}).text
-    assert "Catena integra" in chain and "verificate 1 decisioni" in chain
+    assert "Catena integra" in chain and "verificate 1 decisioni, fino alla riga 1," in chain
 
 
 def test_the_edition_text_is_the_stored_one(console_client):
@@ -75,3 +75,18 @@ def test_the_edition_text_is_the_stored_one(console_client):
 def test_unknown_decision_is_a_404_page(console_client):
     sign_in(console_client, "revisore")
     assert console_client.get("/console/decisioni/nope").status_code == 404
+
+
+def test_an_altered_row_breaks_the_chain_status(console_client):
+    from sqlalchemy import update
+
+    from api.store.tables import Decision
+    decision_id = stored_decision(console_client)
+    service = console_client.app.state.service
+    with service.store.transaction() as session:
+        session.execute(update(Decision).where(Decision.id == decision_id)
+                        .values(result_json='{"eligible":false}'))
+    sign_in(console_client, "revisore")
+    token = csrf_of(console_client.get("/console/decisioni").text)
+    chain = console_client.post("/console/decisioni/catena", data={"csrf_token": token}).text
+    assert "Catena interrotta" in chain and decision_id in chain
