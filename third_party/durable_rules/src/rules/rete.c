@@ -90,7 +90,11 @@ static unsigned int storeString(ruleset *tree,
         tree->stringPoolLength = tree->stringPoolLength + newStringLength;
     }
 
-    strncpy(tree->stringPool + *stringOffset, newString, length);
+    // strncpy's semantics (stop at a NUL, zero-fill the rest), spelt out so that gcc -O3 does
+    // not flag the deliberate truncation: the pool slot is terminated explicitly below
+    size_t copied = strnlen(newString, length);
+    memcpy(tree->stringPool + *stringOffset, newString, copied);
+    memset(tree->stringPool + *stringOffset + copied, 0, length - copied);
     tree->stringPool[tree->stringPoolLength - 1] = '\0';
     return RULES_OK;
 }

@@ -1,34 +1,15 @@
+/* Python 3 binding of the durable-rules C core. */
+#define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <rules.h>
 
 static PyObject *RulesError;
-
-#define PRINT_ARGS(args) do { \
-    PyObject* or = PyObject_Repr(args); \
-    const char* s = PyString_AsString(or); \
-    printf("args %s\n", s); \
-} while(0)
-
-
-#if PY_MAJOR_VERSION >= 3
 
 #define RESULT_TO_INT(result, errorCode) do { \
     if (result && PyLong_Check(result)) { \
         errorCode = PyLong_AsLong(result); \
     } \
 } while(0)
-
-#else
-
-#define RESULT_TO_INT(result, errorCode) do { \
-    if (result && PyInt_Check(result)) { \
-        errorCode = PyInt_AsLong(result); \
-    } \
-} while(0)
-
-#endif
-
-
 
 static PyObject *pyCreateRuleset(PyObject *self, PyObject *args) {
     char *name;
@@ -633,7 +614,7 @@ static unsigned int storeMessageCallback(void *context, char *ruleset, char *sid
     PyObject *callback = (PyObject *)context;
 
     arglist = Py_BuildValue("(sssIs)", ruleset, sid, mid, messageType, content);
-    result = PyEval_CallObject(callback, arglist);
+    result = PyObject_CallObject(callback, arglist);
     Py_DECREF(arglist);
     
     RESULT_TO_INT(result, errorCode);
@@ -680,7 +661,7 @@ static unsigned int deleteMessageCallback(void *context, char *ruleset, char *si
     PyObject *callback = (PyObject *)context;
 
     arglist = Py_BuildValue("(sss)", ruleset, sid, mid);
-    result = PyEval_CallObject(callback, arglist);
+    result = PyObject_CallObject(callback, arglist);
     Py_DECREF(arglist);
     
     RESULT_TO_INT(result, errorCode);
@@ -727,7 +708,7 @@ static unsigned int queueMessageCallback(void *context, char *ruleset, char *sid
     PyObject *callback = (PyObject *)context;
 
     arglist = Py_BuildValue("(ssIs)", ruleset, sid, actionType, content);
-    result = PyEval_CallObject(callback, arglist);
+    result = PyObject_CallObject(callback, arglist);
     Py_DECREF(arglist);
     
     RESULT_TO_INT(result, errorCode);
@@ -774,7 +755,7 @@ static unsigned int getQueuedMessagesCallback(void *context, char *ruleset, char
     PyObject *callback = (PyObject *)context;
 
     arglist = Py_BuildValue("(ss)", ruleset, sid);
-    result = PyEval_CallObject(callback, arglist);
+    result = PyObject_CallObject(callback, arglist);
     Py_DECREF(arglist);
 
     RESULT_TO_INT(result, errorCode);
@@ -849,7 +830,7 @@ static unsigned int getIdleStateCallback(void *context, char *ruleset) {
     PyObject *callback = (PyObject *)context;
 
     arglist = Py_BuildValue("(s)", ruleset);
-    result = PyEval_CallObject(callback, arglist);
+    result = PyObject_CallObject(callback, arglist);
     Py_DECREF(arglist);
 
     RESULT_TO_INT(result, errorCode);
@@ -949,8 +930,6 @@ static PyMethodDef myModule_methods[] = {
     {NULL, NULL}
 };
 
-#if PY_MAJOR_VERSION >= 3
-
 static struct PyModuleDef moduledef = {
         PyModuleDef_HEAD_INIT,
         "durable_rules_engine",
@@ -966,25 +945,16 @@ static struct PyModuleDef moduledef = {
 PyMODINIT_FUNC PyInit_durable_rules_engine(void)
 {
     PyObject *m = PyModule_Create(&moduledef);
-    if (m != NULL) {
-        RulesError = PyErr_NewException("durable_rules_engine.error", NULL, NULL);
-        Py_INCREF(RulesError);
-        PyModule_AddObject(m, "error", RulesError);
+    if (m == NULL) {
+        return NULL;
     }
-
+    RulesError = PyErr_NewException("durable_rules_engine.error", NULL, NULL);
+    /* the module holds its own reference; RulesError keeps the one PyErr_NewException returned */
+    if (RulesError == NULL || PyModule_AddObjectRef(m, "error", RulesError) < 0) {
+        Py_XDECREF(RulesError);
+        RulesError = NULL;
+        Py_DECREF(m);
+        return NULL;
+    }
     return m;
 }
-
-#else
-
-PyMODINIT_FUNC initdurable_rules_engine(void)
-{
-    PyObject *m = Py_InitModule("durable_rules_engine", myModule_methods);
-    if (m != NULL) {
-        RulesError = PyErr_NewException("durable_rules_engine.error", NULL, NULL);
-        Py_INCREF(RulesError);
-        PyModule_AddObject(m, "error", RulesError);
-    }
-}
-
-#endif
