@@ -6,7 +6,7 @@ condition becomes one rule; its action records the rule's key. Facts are asserte
 posted) so that every matching rule fires, under a fresh ``sid`` that is deleted
 afterwards (the C core holds at most 1,024 live sids and keeps facts forever otherwise).
 
-Traps handled here (see shared/reference/durable-rules-notes.md):
+Traps handled here (measured on 2.0.28, vendored in third_party/durable_rules):
 - the stock ``Host`` starts timer threads that race with ``assert_fact``: ``_QuietHost``
   starts none, so every action has run when ``assert_fact`` returns;
 - the C extension never releases the GIL and is not safe to re-enter: one process-wide
@@ -34,6 +34,7 @@ import json
 import threading
 from decimal import Decimal
 
+import durable as _durable_package
 import durable_rules_engine as _core
 from durable import engine as _durable
 
@@ -64,13 +65,19 @@ _REGISTERED: dict[str, "DurableBackend"] = {}
 
 
 def engine_version() -> str:
-    """What made a decision on this path: almp's version and the rules engine's."""
-    try:
-        from importlib.metadata import version
-        rules = "durable-rules " + version("durable-rules")
-    except Exception:  # noqa: BLE001 - metadata is informative only
-        rules = "durable-rules"
-    return f"almp {ENGINE_VERSION}; {rules}"
+    """What made a decision on this path: almp's version and the rules engine's.
+
+    durable-rules is vendored (third_party/durable_rules) and carries its own version, upstream
+    release plus almp's patch level, e.g. ``2.0.28+almp.1``.
+    """
+    version = getattr(_durable_package, "__version__", None)
+    if version is None:  # a PyPI durable-rules left in an older environment shadows the vendored one
+        try:
+            from importlib.metadata import version as installed
+            version = installed("durable-rules")
+        except Exception:  # noqa: BLE001 - metadata is informative only
+            version = "unknown build"
+    return f"almp {ENGINE_VERSION}; durable-rules {version}"
 
 
 def encode(value):

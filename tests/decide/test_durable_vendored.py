@@ -19,18 +19,15 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from engine.backends import ReferenceBackend
-from engine.calendar import add_months
-from engine.claims import price_claim
-from engine.costing import cost_plan
-from engine.durable_backend import DurableBackend
+from engine.avviso.policytests import load_cases, test_files as case_files
+from engine.avviso.synthetic import Generator
+from engine.costs import cost_plan, price_claim
+from engine.dates import add_months
+from engine.decide import DurableBackend, ReferenceBackend, decide, engine_version, evaluate, prepare_facts
 from engine.errors import AlmpError
-from engine.evaluate import decide, evaluate, prepare_facts
-from engine.registry import Registry
-from engine.synthetic import Generator
-from engine.testing import load_cases, test_files as case_files
+from engine.policy import Registry
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 VENDORED = REPO / "third_party" / "durable_rules"
 POLICIES = REPO / "policies"
 _REGISTRY = Registry.load(POLICIES)
@@ -48,6 +45,8 @@ def test_the_imported_durable_rules_is_the_vendored_patched_build():
     binary = Path(durable_rules_engine.__file__).read_bytes()
     assert b"PyEval_CallObject" not in binary  # the call Python 3.13 removed
     assert b"PyObject_CallObject" in binary
+    # every decision records the build it was made on
+    assert engine_version().endswith(f"; durable-rules {durable.__version__}")
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is needed to reverse-apply the patch")
