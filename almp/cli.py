@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib
 import json
 import os
 import sys
@@ -15,7 +14,6 @@ from engine.policy.registry import Registry, edition_files, find_root
 
 DEFAULT_POLICIES = Path(os.environ.get("ALMP_POLICIES") or Path(__file__).resolve().parent.parent / "policies")
 # Each area of the service adds its subcommands from its own module: register(sub, commands).
-EXTENSIONS = ("almp.cli_costs", "almp.cli_service", "almp.cli_avviso")
 
 
 class UsageError(Exception):
@@ -146,13 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", help="pin an edition instead of choosing by date")
     p.add_argument("--policies", help="policies folder (default: the shipped policies)")
     p.add_argument("--backend", choices=["durable", "reference"], default="durable")
-    for name in EXTENSIONS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
+    # Imported here: each command module imports this one for its shared helpers.
+    from . import cli_avviso, cli_costs, cli_service
+    for module in (cli_costs, cli_service, cli_avviso):
         module.register(sub, COMMANDS)
     return parser
 

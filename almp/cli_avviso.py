@@ -435,13 +435,12 @@ def cmd_whatif(args) -> int:
 
 
 def _store_records(args, policy_id: str):
-    from engine.avviso.whatif import store_records
-    try:
-        import api.store.repository  # noqa: F401  (the service extra)
-    except ImportError as exc:
-        raise UsageError(f"the decision store is not available ({exc}); export decisions as JSONL and pass "
-                         "--decisions FILE.jsonl") from None
-    return list(store_records(args.database, args.start, args.end, policy_id))
+    """Eligibility decisions of ``policy_id`` from the decision store, as what-if records."""
+    from api.store.repository import decisions_between
+    from engine.avviso.whatif import record_from
+    return [record_from({"id": d["id"], "input": d["input"], "as_of": d["as_of"], "result": d["result"]},
+                        f"decision {d['id']}")
+            for d in decisions_between(args.database, args.start, args.end, policy_id, kind="eligibility")]
 
 
 def render_whatif(s: dict) -> str:

@@ -45,7 +45,7 @@ def create_app(*, policies: str | Path | None = None, database_url: str | None =
     app.state.service = service
     app.state.keys = keys or KeyRing.from_environment()
     app.include_router(catalogue.router)
-    app.include_router(decisions.build_router(service.kinds))
+    app.include_router(decisions.build_router())
     from .console import mount as mount_console  # the web console at /console
     mount_console(app)
     _add_error_handlers(app)

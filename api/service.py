@@ -4,21 +4,23 @@ Nothing here knows about HTTP. Every decision is committed before the caller get
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from engine.policy.compiler import compile_bundle
+from engine.costs import cost_plan, price_claim
+from engine.decide import DurableBackend, decide_eligibility, engine_version
 from engine.errors import InputErrors, InputProblem, PolicyNotFound
-from engine.policy.registry import Registry
+from engine.policy import Registry, compile_bundle
 
 from . import jsontext
-from .kinds import Kind, available_kinds, engine_version
 from .store import repository
 from .store.db import database_url, make_engine, session_factory
 
@@ -86,6 +88,39 @@ class EditionCache:
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
         return policy
+
+
+# The request field holding each kind's subject: a person, a plan of services, a claim.
+SUBJECT_FIELD = {"eligibility": "person", "plan": "plan", "claim": "claim"}
+
+
+def run_engine(kind: str, policy, payload: dict, as_of: dt.date) -> dict:
+    """The engine's named call for one kind of decision, on durable-rules.
+
+    Live decisions and replays both come through here, so a replay runs the very code that decided.
+    """
+    backend = DurableBackend.for_policy(policy)
+    if kind == "eligibility":
+        return decide_eligibility(policy, payload, as_of, backend)
+    if kind == "plan":
+        return cost_plan(policy, payload, as_of, backend)
+    if kind == "claim":
+        return price_claim(policy, payload, backend)
+    raise PolicyNotFound(f"this service cannot decide or replay decisions of kind '{kind}'")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A committed decision as answered: its id, the exact answer text, and whether this call created it."""
+
+    decision_id: str
+    text: str
+    created: bool
+
+    @classmethod
+    def of(cls, outcome: tuple) -> "Answer":
+        found, created = outcome  # AppendedRow (new) or StoredDecision (idempotent retry)
+        return cls(found.id, found.answer_text(), created)
 
 
 def settled(outcome) -> tuple:
@@ -167,13 +202,30 @@ class Service:
     def __init__(self, registry: Registry, store: Store):
         self.registry = registry
         self.store = store
-        self.kinds: dict[str, Kind] = available_kinds()
         self.editions = EditionCache()
         self.engine_version = engine_version()
         # reads self.store at each batch, so a store swapped in (tests, reconfiguration) is used next
         self.committer = GroupCommitter(lambda: self.store)
 
     # -- deciding ------------------------------------------------------------------------------
+    async def eligibility(self, body: dict, *, caller: str, idempotency_key: str | None = None) -> Answer:
+        """Evaluate a person (or partnership) and store the decision; answers once its row is committed."""
+        return await self._decide_async("eligibility", body, caller, idempotency_key)
+
+    async def plan(self, body: dict, *, caller: str, idempotency_key: str | None = None) -> Answer:
+        """Cost a plan of services against the edition's basket; stored as a decision of kind "plan"."""
+        return await self._decide_async("plan", body, caller, idempotency_key)
+
+    async def claim(self, body: dict, *, caller: str, idempotency_key: str | None = None) -> Answer:
+        """Price a claim for delivered services and outcomes; stored as a decision of kind "claim"."""
+        return await self._decide_async("claim", body, caller, idempotency_key)
+
+    async def _decide_async(self, kind: str, body: dict, caller: str, idempotency_key: str | None) -> Answer:
+        # Evaluated on the event loop (short, CPU-bound; durable-rules serialises every call anyway);
+        # the caller then waits, without holding a thread, until the group committer has committed its row.
+        pending = self.prepare(kind, body, caller=caller, idempotency_key=idempotency_key)
+        return Answer.of(await asyncio.wrap_future(self.committer.submit(pending)))
+
     def decide(self, kind: str, body: dict, *, caller: str, idempotency_key: str | None = None):
         """Evaluate and store; returns (stored decision, created) once its row is committed.
 
@@ -186,16 +238,16 @@ class Service:
     def prepare(self, kind: str, body: dict, *, caller: str,
                 idempotency_key: str | None = None) -> repository.PendingDecision:
         """Evaluate and build the stored texts (no database): the part of a decision outside the chain lock."""
-        spec = self.kinds[kind]
+        field = SUBJECT_FIELD[kind]
         as_of = body["as_of"]
         policy = self.registry.get(body["policy"], body.get("version"), as_of)
-        payload = body[spec.field]
+        payload = body[field]
         try:
-            result = spec.run(policy, payload, as_of)
+            result = run_engine(kind, policy, payload, as_of)
         except InputErrors as exc:
-            raise under_field(spec.field, exc) from None
+            raise under_field(field, exc) from None
         stored_input = {"policy": body["policy"], "version": body.get("version"), "as_of": as_of.isoformat(),
-                        spec.field: payload}
+                        field: payload}
         # The caller is part of the request: another key reusing an idempotency key gets 409, never
         # someone else's decision.
         req_hash = repository.request_hash(kind, {"caller": caller, "request": stored_input})
@@ -229,16 +281,16 @@ class Service:
                     policy = self.editions.get(session, stored.content_hash)
             else:
                 policy = self.registry.get(stored.policy_id, version)
-        spec = self.kinds.get(stored.kind)
-        if spec is None:
+        field = SUBJECT_FIELD.get(stored.kind)
+        if field is None:
             raise PolicyNotFound(f"this service cannot replay decisions of kind '{stored.kind}'")
         # Through the stored text form, so a replay compares like with like (e.g. 1000 vs Decimal 1000).
         try:
-            computed = spec.run(policy, stored.input[spec.field], stored.as_of)
+            computed = run_engine(stored.kind, policy, stored.input[field], stored.as_of)
         except InputErrors as exc:
             if version is None:
                 raise
-            raise StoredInputMismatch(policy.version, under_field(spec.field, exc)) from None
+            raise StoredInputMismatch(policy.version, under_field(field, exc)) from None
         result = jsontext.loads(jsontext.canonical(computed))
         differences = diff(stored.full_result(), result)
         return {

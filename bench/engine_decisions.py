@@ -18,11 +18,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import AS_OF, peak_rss_mib, persons, rate  # noqa: E402
 from engine.decide.backends import ReferenceBackend  # noqa: E402
 from engine.decide.batch import BatchDecider  # noqa: E402
-from engine.decide.durable import DurableBackend, raw_assert  # noqa: E402
+from engine.decide import durable as durable_module  # noqa: E402
+from engine.decide.durable import DurableBackend  # noqa: E402
 from engine.decide.evaluate import decide, evaluate, prepare_facts  # noqa: E402
 from engine.policy.registry import Registry  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent / "policies"
+
+
+def raw_assert(ruleset: str, fact: dict) -> None:
+    """Drive durable-rules through its stock Host API, no almp code around it (the raw baseline)."""
+    host = durable_module._HOST
+    host.assert_fact(ruleset, fact)
+    host.get_ruleset(ruleset).delete_state(fact["sid"])
 
 
 def hand_written(env):

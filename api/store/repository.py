@@ -43,13 +43,18 @@ class StoredDecision:
     intact: bool = True
 
     @classmethod
-    def from_row(cls, row: Decision) -> "StoredDecision":
+    def from_row(cls, row) -> "StoredDecision":
+        """From a ``Decision`` row, or anything with its column attributes."""
         return cls(id=row.id, seq=row.seq, created_at=utc_text(row.created_at), kind=row.kind,
                    policy_id=row.policy_id, version=row.version, content_hash=row.content_hash,
                    engine_version=row.engine_version, as_of=row.as_of, caller=row.caller,
                    input=jsontext.loads(row.input_json), result=jsontext.loads(row.result_json),
                    trace=jsontext.loads(row.trace_json), row_hash=row.row_hash, subject=row.subject,
                    intact=_intact(row))
+
+    def answer_text(self) -> str:
+        """The decision as answered to its caller (see ``answer_text``)."""
+        return answer_text(self.id, jsontext.canonical(self.result), jsontext.canonical(self.trace))
 
     def full_result(self) -> dict:
         """The engine's answer as it was sent: the result with its trace."""
@@ -61,6 +66,21 @@ def _intact(row) -> bool:
         return row_hash(row) == row.row_hash
     except ValueError:
         return False
+
+
+def answer_text(decision_id: str, result_json: str, trace_json: str) -> str:
+    """A decision's answer: its id, then the result's canonical text, with the trace last.
+
+    Built from the stored texts themselves, so a new decision and an idempotent retry of it are
+    answered with the same bytes, and nothing is parsed or re-encoded on the way out.
+    """
+    parts = ['{"decision_id":', jsontext.canonical(decision_id)]
+    if result_json != "{}":
+        parts += [",", result_json[1:-1]]
+    if trace_json != "null":
+        parts += [',"trace":', trace_json]
+    parts.append("}")
+    return "".join(parts)
 
 
 def request_hash(kind: str, body) -> str:
@@ -119,14 +139,16 @@ class AppendedRow:
 
     values: dict
 
+    @property
+    def id(self) -> str:
+        return self.values["id"]
+
     def stored(self) -> StoredDecision:
+        return StoredDecision.from_row(_RowView(self.values))
+
+    def answer_text(self) -> str:
         v = self.values
-        return StoredDecision(id=v["id"], seq=v["seq"], created_at=utc_text(v["created_at"]), kind=v["kind"],
-                              policy_id=v["policy_id"], version=v["version"], content_hash=v["content_hash"],
-                              engine_version=v["engine_version"], as_of=v["as_of"], caller=v["caller"],
-                              input=jsontext.loads(v["input_json"]), result=jsontext.loads(v["result_json"]),
-                              trace=jsontext.loads(v["trace_json"]), row_hash=v["row_hash"],
-                              subject=v["subject"])
+        return answer_text(v["id"], v["result_json"], v["trace_json"])
 
 
 class _RowView:
@@ -134,24 +156,6 @@ class _RowView:
 
     def __init__(self, values: dict):
         self.__dict__.update(values)
-
-
-def append_decision(session: Session, *, kind: str, policy, as_of: dt.date, input: dict, result: dict,
-                    engine_version: str, caller: str, idempotency_key: str | None,
-                    req_hash: str) -> tuple[StoredDecision, bool]:
-    """Append one decision to the chain; returns (decision, created). Call inside ``session.begin()``.
-
-    With an ``idempotency_key`` already stored for the same request, the stored decision is
-    returned and nothing is added; for another request, ``IdempotencyConflict``.
-    """
-    pending = PendingDecision.build(kind=kind, policy=policy, as_of=as_of, input=input, result=result,
-                                    engine_version=engine_version, caller=caller,
-                                    idempotency_key=idempotency_key, req_hash=req_hash)
-    outcome = append_batch(session, [pending])[0]
-    if isinstance(outcome, Exception):
-        raise outcome
-    found, created = outcome
-    return (found.stored() if isinstance(found, AppendedRow) else found), created
 
 
 def append_batch(session: Session, items: list[PendingDecision]) -> list:

@@ -109,14 +109,6 @@ def read_jsonl(path: Path, start: dt.date, end: dt.date, policy_id: str) -> Iter
                 yield record
 
 
-def store_records(url: str | None, start: dt.date, end: dt.date, policy_id: str) -> Iterable[Record]:
-    """Eligibility decisions of ``policy_id`` from the decision store (needs the api package)."""
-    from api.store.repository import decisions_between
-    for d in decisions_between(url, start, end, policy_id, kind="eligibility"):
-        yield record_from({"id": d["id"], "input": d["input"], "as_of": d["as_of"], "result": d["result"]},
-                          f"decision {d['id']}")
-
-
 def whatif(draft: Policy, records: Iterable[Record]) -> Outcome:
     backend = ReferenceBackend(draft)
     out = Outcome()

@@ -99,6 +99,10 @@ def encode(value):
 _MISSING = object()
 
 
+def _no_action(_closure):
+    """The stock Host wants an action per rule; almp never dispatches them (it drains the C core's queue)."""
+
+
 def _scaled_int(value):
     return value * SCALE if -_LIMIT < value < _LIMIT else _MISSING
 
@@ -199,7 +203,6 @@ class DurableBackend:
 
     def __init__(self, policy: Policy):
         self.ruleset = "almp_" + policy.content_hash.split(":")[-1][:24]
-        self.fired: list[str] = []
         self.lifted: dict[int, list] = {1: [], 2: []}
         definition = {}
         for stage in (1, 2):
@@ -209,7 +212,7 @@ class DurableBackend:
                 if cond is False:
                     continue  # can never fire: it is simply absent from the fired set
                 test = {"_stage": stage} if cond is True else {"$and": [{"_stage": stage}, cond]}
-                definition[rule.key] = {"all": [{"m": test}], "run": self._recorder(rule.key)}
+                definition[rule.key] = {"all": [{"m": test}], "run": _no_action}
         # only the facts a stage's rules read cross into the engine, each with its type's encoder
         self.fields = {}
         for stage in (1, 2):
@@ -219,7 +222,7 @@ class DurableBackend:
             # Every fact must match at least one rule: deleting the state of a sid for which no rule
             # matched aborts the whole process inside the C core (seen with 2.0.28), and skipping the
             # delete would leak the state of partially matched facts towards the 1,024-sid limit.
-            definition[f"_seen{stage}"] = {"all": [{"m": {"_stage": stage}}], "run": self._recorder(f"_seen{stage}")}
+            definition[f"_seen{stage}"] = {"all": [{"m": {"_stage": stage}}], "run": _no_action}
         with _LOCK:
             if self.ruleset in _REGISTERED:
                 raise EvaluationError(f"ruleset {self.ruleset} already registered; use DurableBackend.for_policy")
@@ -236,13 +239,6 @@ class DurableBackend:
             if backend is None:
                 backend = cls(policy)
             return backend
-
-    def _recorder(self, key: str):
-        fired = self.fired
-
-        def action(_closure):  # only reached through the stock Host API (benchmarks' raw path)
-            fired.append(key)
-        return action
 
     def event(self, stage: int, env: dict) -> dict:
         """The JSON fact asserted for ``env`` (also used by benchmarks to drive durable directly)."""
@@ -285,8 +281,3 @@ class DurableBackend:
                 _core.delete_state(core, sid)
             return frozenset(fired)
 
-
-def raw_assert(ruleset: str, fact: dict) -> None:
-    """Drive durable-rules through its stock Host API, no almp code around it (benchmarks only)."""
-    _HOST.assert_fact(ruleset, fact)
-    _HOST.get_ruleset(ruleset).delete_state(fact["sid"])

@@ -15,8 +15,6 @@ from .conftest import DUL, PERSON, headers
 
 @pytest.fixture
 def costed(client, registry):
-    if "plan" not in client.app.state.service.kinds:
-        pytest.skip("engine.costs.plans is not in this checkout")
     if getattr(registry.get(DUL, "2013"), "costs", None) is None:
         pytest.skip("DUL 2013 declares no service basket in this checkout")
     return client
@@ -68,8 +66,6 @@ def test_plan_needs_the_evaluate_role(costed):
 
 
 def test_claim_is_priced_stored_and_replays_identically(costed):
-    if "claim" not in costed.app.state.service.kinds:
-        pytest.skip("engine.costs.claims is not in this checkout")
     response = post(costed, "/v1/claims", claim_body())
     assert response.status_code == 200, response.text
     decision_id = response.json()["decision_id"]
@@ -79,8 +75,6 @@ def test_claim_is_priced_stored_and_replays_identically(costed):
 
 
 def test_claim_errors_are_422_under_body_claim(costed):
-    if "claim" not in costed.app.state.service.kinds:
-        pytest.skip("engine.costs.claims is not in this checkout")
     response = post(costed, "/v1/claims", claim_body(services=[{"code": "a", "date": "10/03/2014"}]))
     assert response.status_code == 422
     assert ["body", "claim", "services", 0, "date"] in [i["loc"] for i in response.json()["detail"]]
