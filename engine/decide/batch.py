@@ -26,12 +26,13 @@ import ast
 import re
 import types
 
+from ..expr import atoms as a
 from ..expr import nodes as n
+from ..expr.atoms import atom_of
 from ..expr.evaluator import compile_expr
 from ..policy.model import Policy
 
 _PY_CMP = {"==": ast.Eq, "!=": ast.NotEq, "<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE}
-_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 _SAFE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _PLAIN = (str, int, bool)
 
@@ -70,34 +71,21 @@ class _Builder:
             return ast.BoolOp(op, [self.cond(i) for i in node.items])
         if isinstance(node, n.Literal) and isinstance(node.value, bool):
             return ast.Constant(node.value)
-        if isinstance(node, n.Call) and node.func in ("known", "unknown") and isinstance(node.args[0], n.Name):
-            v = self.var(node.args[0].name)
-            return ast.Compare(v, [ast.IsNot() if node.func == "known" else ast.Is()], [ast.Constant(None)])
-        if isinstance(node, n.In) and isinstance(node.item, n.Name) and isinstance(node.container, n.ListLit) \
-                and all(isinstance(i, n.Literal) and isinstance(i.value, _PLAIN) for i in node.container.items):
-            values = ast.Constant(tuple(i.value for i in node.container.items))
-            v = self.var(node.item.name)
-            if node.negated:
+        atom = atom_of(node, self.ordinals)
+        if isinstance(atom, a.Presence):
+            v = self.var(atom.name)
+            return ast.Compare(v, [ast.IsNot() if atom.known else ast.Is()], [ast.Constant(None)])
+        if isinstance(atom, a.Member) and all(isinstance(x, _PLAIN) for x in atom.values):
+            v = self.var(atom.name)
+            values = ast.Constant(atom.values)
+            if atom.negated:
                 return ast.BoolOp(ast.And(), [self.not_none(v), ast.Compare(v, [ast.NotIn()], [values])])
             return ast.Compare(v, [ast.In()], [values])
-        if isinstance(node, n.Compare):
-            left, right, op = node.left, node.right, node.op
-            if isinstance(left, n.Literal) and isinstance(right, n.Name):
-                left, right, op = right, left, _FLIP[op]
-            if isinstance(left, n.Name) and isinstance(right, n.Literal) and right.value is not None:
-                ranks = self.ordinals.get(left.name)
-                v = self.var(left.name)
-                if ranks is not None and op not in ("==", "!="):
-                    wanted = ranks[right.value]
-                    allowed = tuple(x for x, r in ranks.items() if _cmp(op, r, wanted))
-                    return ast.Compare(v, [ast.In()], [ast.Constant(allowed)])
-                test = ast.Compare(v, [_PY_CMP[op]()], [self.const(right.value)])
-                return test if op == "==" else ast.BoolOp(ast.And(), [self.not_none(v), test])
+        if isinstance(atom, a.Compare):
+            v = self.var(atom.name)
+            test = ast.Compare(v, [_PY_CMP[atom.op]()], [self.const(atom.value)])
+            return test if atom.op == "==" else ast.BoolOp(ast.And(), [self.not_none(v), test])
         return self.fallback(node)
-
-
-def _cmp(op, a, b):
-    return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
 
 
 def _if(test: ast.expr, body: list) -> ast.stmt:

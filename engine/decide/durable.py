@@ -41,14 +41,15 @@ from durable import engine as _durable
 from .backends import stage_rules
 from ..errors import EvaluationError
 from ..version import ENGINE_VERSION
+from ..expr import atoms as a
 from ..expr import nodes as n
+from ..expr.atoms import atom_of
 from ..expr.evaluator import compile_expr
 from ..policy.model import Policy
 
 SCALE = 10 ** 6
 _LIMIT = 9 * 10 ** 9
 _OPS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
-_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 _LOCK = threading.RLock()
 _SIDS = itertools.count(1)
 
@@ -158,41 +159,26 @@ class _Translator:
         return {field: True}
 
     def _native(self, node):
-        if isinstance(node, n.Call) and node.func in ("known", "unknown") and isinstance(node.args[0], n.Name):
-            return {"$ex" if node.func == "known" else "$nex": {node.args[0].name: 1}}
-        if isinstance(node, n.In) and isinstance(node.item, n.Name) and isinstance(node.container, n.ListLit) \
-                and node.container.items and all(isinstance(i, n.Literal) for i in node.container.items):
-            values = [encode(i.value) for i in node.container.items]
+        atom = atom_of(node, self.ordinals)
+        if isinstance(atom, a.Presence):
+            return {"$ex" if atom.known else "$nex": {atom.name: 1}}
+        if isinstance(atom, a.Member):
+            values = [encode(v) for v in atom.values]
             if any(v is _MISSING for v in values):
                 return None
-            name = node.item.name
-            if node.negated:
-                return {"$and": [{"$neq": {name: v}} for v in values]}
-            return {"$or": [{name: v} for v in values]} if len(values) > 1 else {name: values[0]}
-        if isinstance(node, n.Compare):
-            return self._compare(node)
-        return None
-
-    def _compare(self, node: n.Compare):
-        left, right, op = node.left, node.right, node.op
-        if isinstance(left, n.Literal) and isinstance(right, n.Name):
-            left, right, op = right, left, _FLIP[op]
-        if not isinstance(left, n.Name):
-            return None
-        ranks = self.ordinals.get(left.name)
-        if isinstance(right, n.Literal):
-            if ranks is not None and op not in ("==", "!="):
-                wanted = ranks[right.value]
-                compare = {"<": int.__lt__, "<=": int.__le__, ">": int.__gt__, ">=": int.__ge__}[op]
-                values = [v for v, r in ranks.items() if compare(r, wanted)]
-                return {"$or": [{left.name: v} for v in values]} if values else False
-            value = encode(right.value)
+            if not values:
+                return None  # an empty list: let the closure decide
+            if atom.negated:
+                return {"$and": [{"$neq": {atom.name: v}} for v in values]}
+            return {"$or": [{atom.name: v} for v in values]} if len(values) > 1 else {atom.name: values[0]}
+        if isinstance(atom, a.Compare):
+            value = encode(atom.value)
             if value is _MISSING:
                 return None
-            return {left.name: value} if op == "==" else {_OPS[op]: {left.name: value}}
-        if isinstance(right, n.Name) and ranks is None and right.name not in self.ordinals:
-            ref = {"$m": right.name}
-            return {left.name: ref} if op == "==" else {_OPS[op]: {left.name: ref}}
+            return {atom.name: value} if atom.op == "==" else {_OPS[atom.op]: {atom.name: value}}
+        if isinstance(atom, a.CompareFields):
+            ref = {"$m": atom.right}
+            return {atom.left: ref} if atom.op == "==" else {_OPS[atom.op]: {atom.left: ref}}
         return None
 
 

@@ -4,7 +4,7 @@ Cost options follow the EU simplified cost options (Reg. (EU) 1303/2013 art. 67-
 Reg. (EU) 2021/1060 art. 53-56): a standard unit cost per hour or unit (individual or
 group rate), a lump sum, a flat rate as a percentage of named base services, and
 payments on an employment outcome (by band, fixed, or by a formula over the facts).
-Every euro figure goes through ``_Compiler.figure`` so it keeps its provenance.
+Every euro figure goes through ``CompileContext.figure`` so it keeps its provenance.
 """
 from __future__ import annotations
 
@@ -123,16 +123,16 @@ class Costs:
         return None
 
 
-def compile_costs(c, env: dict, band_ids: list, bundle: dict, ordinals: dict) -> Costs | None:
-    """Compile ``basket``/``outcomes`` of the document ``c`` (a ``_Compiler``); errors go to ``c.errors``."""
+def compile_costs(c, env: dict, band_ids: list, ordinals: dict) -> Costs | None:
+    """Compile ``basket``/``outcomes`` of the document; ``c`` is the ``CompileContext`` collecting problems."""
     data = c.data
     if not uses_catalogue(data):
         return None
     regions = c.dictionary.enums.get("regions")
     try:
-        catalogue = catalogue_from_bundle(bundle, regions.values if regions else ())
+        catalogue = catalogue_from_bundle(c.bundle, regions.values if regions else ())
     except PolicyErrors as exc:
-        c.errors.extend(exc.errors)
+        c.extend(exc.errors)
         return None
     root_prov = data.get("provenance")
     basket = data.get("basket") or {}
