@@ -10,6 +10,44 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 
+class Code:
+    """Every stable error code, declared once (as OPA's ``ast/errors.go`` does).
+
+    Codes are English identifiers that never change meaning: callers and tests match on them,
+    people read the message. ``policy_*``/``expr_*`` are problems in a policy file,
+    the others problems in a request's input.
+    """
+
+    POLICY_BASKET_ERROR = "policy_basket_error"
+    POLICY_YAML_ERROR = "policy_yaml_error"
+    POLICY_VALUE_ERROR = "policy_value_error"
+    POLICY_PROVENANCE_ERROR = "policy_provenance_error"
+    POLICY_PARAM_ERROR = "policy_param_error"
+    POLICY_PLACEMENT_ERROR = "policy_placement_error"
+    POLICY_IO_ERROR = "policy_io_error"
+    POLICY_DUPLICATE_ID = "policy_duplicate_id"
+    EXPR_TYPE_ERROR = "expr_type_error"
+    EXPR_SYNTAX_ERROR = "expr_syntax_error"
+    POLICY_WINDOW_OVERLAP = "policy_window_overlap"
+    POLICY_WINDOW_ERROR = "policy_window_error"
+    POLICY_SCHEMA_ERROR = "policy_schema_error"
+    POLICY_REF_ERROR = "policy_ref_error"
+    POLICY_PARAM_UNUSED = "policy_param_unused"
+    POLICY_FACT_UNUSED = "policy_fact_unused"
+    POLICY_FACT_ERROR = "policy_fact_error"
+    POLICY_BAND_UNREACHABLE = "policy_band_unreachable"
+    POLICY_BAND_OVERLAP = "policy_band_overlap"
+    POLICY_BAND_GAP = "policy_band_gap"
+
+    TYPE_ERROR = "type_error"
+    UNKNOWN_FACT = "unknown_fact"
+    DERIVED_FACT = "derived_fact"
+    INVALID_VALUE = "invalid_value"
+    MISSING_FACT = "missing_fact"
+    NO_BASKET = "no_basket"
+    FORMULA_ERROR = "formula_error"
+
+
 def json_path(path: Iterable[str | int]) -> str:
     """Render a document path as ``$.a.b[2].c``."""
     out = "$"

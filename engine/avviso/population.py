@@ -11,9 +11,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from ..values import in_range, read_choice, read_date, read_decimal, shown
 from ..errors import AlmpError
 from ..policy.facts import DATE_DERIVATIONS, DECIMAL_PLACES, DERIVATIONS, FactDictionary
 
@@ -88,14 +88,7 @@ def _converter(fact):
 
     if kind == "date":
         def convert(text):
-            if not text:
-                return null()
-            if len(text) != 10:
-                raise ValueError(f"expected a date YYYY-MM-DD, got {text!r}")
-            try:
-                return dt.date.fromisoformat(text)
-            except ValueError:
-                raise ValueError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+            return read_date(text) if text else null()
     elif kind in ("boolean", "bool"):
         def convert(text):
             if not text:
@@ -105,58 +98,33 @@ def _converter(fact):
                 return True
             if low in _FALSE:
                 return False
-            raise ValueError(f"expected true or false, got {text!r}")
+            raise ValueError(f"expected true or false, got {shown(text)}")
     elif kind == "int":
         def convert(text):
             if not text:
                 return null()
             try:
-                return _in_range(fact, int(text))
-            except ValueError as exc:
-                raise ValueError(str(exc) if "must be" in str(exc) else f"expected a whole number, got {text!r}") \
-                    from None
+                number = int(text)
+            except ValueError:
+                raise ValueError(f"expected a whole number, got {shown(text)}") from None
+            return in_range(number, fact.minimum, fact.maximum)
     elif kind == "decimal":
         def convert(text):
-            if not text:
-                return null()
-            try:
-                number = Decimal(text)
-            except InvalidOperation:
-                raise ValueError(f"expected a decimal number, got {text!r}") from None
-            if not number.is_finite() or number.as_tuple().exponent < -DECIMAL_PLACES:
-                raise ValueError(f"expected a finite number with at most {DECIMAL_PLACES} decimals, got {text!r}")
-            return _in_range(fact, number)
+            return in_range(read_decimal(text, DECIMAL_PLACES), fact.minimum, fact.maximum) if text else null()
     elif kind == "enum":
-        values = frozenset(fact.type.values)
+        values = fact.type.values
 
         def convert(text):
-            if not text:
-                return null()
-            if text in values:
-                return text
-            from ..suggest import suggest
-            hint = suggest(text, fact.type.values)
-            raise ValueError(f"{text!r} is not one of {list(fact.type.values)}" + (f"; {hint}" if hint else ""))
+            return read_choice(text, values) if text else null()
     elif kind == "list":
-        allowed = frozenset(fact.type.item.values)
+        allowed = fact.type.item.values
 
         def convert(text):
             items = [t for t in text.split(LIST_SEPARATOR) if t] if text else []
-            for item in items:
-                if item not in allowed:
-                    raise ValueError(f"{item!r} is not one of {sorted(allowed)}")
-            return tuple(sorted(set(items)))
+            return tuple(sorted({read_choice(item, allowed) for item in items}))
     else:  # the dictionary is checked on load; a new type needs a converter here
         raise PopulationError(f"fact '{name}' has type {kind}, which population files cannot carry")
     return convert
-
-
-def _in_range(fact, number):
-    if fact.minimum is not None and number < fact.minimum:
-        raise ValueError(f"must be at least {fact.minimum}, got {number}")
-    if fact.maximum is not None and number > fact.maximum:
-        raise ValueError(f"must be at most {fact.maximum}, got {number}")
-    return number
 
 
 def read_header(path: Path) -> list[str]:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..decide.backends import ReferenceBackend
+from ..decide.batch import BatchDecider
 from ..policy.compiler import compile_bundle
 from ..decide.evaluate import decide
 from ..decide.state import NO_BAND, NOT_ELIGIBLE, state_of
@@ -58,7 +59,7 @@ class _Runner:
 
     def __init__(self, bundles: list[dict], header: list[str], as_of: dt.date, file: str):
         self.policies = [compile_bundle(b) for b in bundles]
-        self.backends = [ReferenceBackend(p) for p in self.policies]
+        self.deciders = [BatchDecider(p) for p in self.policies]
         needed = set().union(*(p.needed_inputs for p in self.policies))
         self.reader = RowReader(self.policies[0].dictionary, header, needed, as_of, file)
         # a decision is a pure function of the facts its rules read, and job seekers repeat
@@ -70,15 +71,15 @@ class _Runner:
     def run(self, chunk: tuple[int, str]) -> Tally:
         first_line, text = chunk
         tally = Tally(states=[Counter() for _ in self.policies])
-        pairs = list(zip(self.policies, self.backends))
-        compare = len(pairs) == 2
+        deciders = self.deciders
+        compare = len(deciders) == 2
         memo = self.memo
         for at, row in rows(first_line, text):
             env = self.reader.env(row, at)
             key = tuple([env.get(name) for name in self.reads])
             states = memo.get(key)
             if states is None:
-                states = [state_of(p, b, env) for p, b in pairs]
+                states = [d.state(env) for d in deciders]
                 if len(memo) < MEMO_LIMIT:
                     memo[key] = states
             for counter, state in zip(tally.states, states):
@@ -213,19 +214,23 @@ def run(policies: list[Policy], path: Path, as_of: dt.date, workers: int | None 
 
 
 def verify_sample(policies: list[Policy], path: Path, as_of: dt.date, size: int = SAMPLE) -> tuple[int, list]:
-    """Run the first ``size`` people on durable-rules and on the reference backend; list disagreements."""
+    """Run the first ``size`` people on durable-rules, the reference backend and the batch path (which
+    simulates the rest); list disagreements."""
     from ..decide.durable import DurableBackend
     header = read_header(path)
     mismatches, checked = [], 0
     for policy in policies:
         reader = RowReader(policy.dictionary, header, set(policy.needed_inputs), as_of, str(path))
-        durable, reference = DurableBackend.for_policy(policy), ReferenceBackend(policy)
+        durable, reference, batch = DurableBackend.for_policy(policy), ReferenceBackend(policy), BatchDecider(policy)
         for at, row in itertools.islice(records(path, 256 * 1024), size):
             env = reader.env(row, at)
             a, b = decide(policy, env, reference), decide(policy, env, durable)
             checked += 1
             if a != b:
                 mismatches.append({"policy": policy.key, "line": at, "reference": _show(a), "durable": _show(b)})
+            elif batch.state(env) != state_of(policy, reference, env):
+                mismatches.append({"policy": policy.key, "line": at, "reference": _show(a),
+                                   "batch": batch.state(env)})
     return checked, mismatches
 
 

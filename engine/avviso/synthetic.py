@@ -2,9 +2,10 @@
 
 The distributions are stated assumptions, not statistics: ``assumptions(region)`` lists
 each one and the CLI writes them beside the CSV (``FILE.csv.meta.json``) so that every
-report built on the file says what it rests on. They are shaped on the figures quoted in
-shared/domain/lombardia.md (profiling variables of DUL: distance from the labour market,
-age, education, gender; uptake by fascia 45% alta / 26% media / 21% altro / 8% bassa)
+report built on the file says what it rests on. They are shaped on published figures of the
+first Dote Unica Lavoro (profiling variables: distance from the labour market, age, education,
+gender; uptake to 20/12/2013 by fascia 45% alta / 26% media / 21% altro aiuto / 8% bassa, as
+reported by ilcittadinomb.it and larassegna.it from the Region's own figures)
 and on the broad shape of ISTAT labour-force data (share of long-term unemployment,
 education mix); none is a published table. Replace them with a real anonymised extract
 (same columns) when one is available.

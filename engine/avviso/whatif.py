@@ -17,12 +17,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Iterable
 
-from ..decide.backends import ReferenceBackend
+from ..decide.batch import BatchDecider
+from ..decide.state import NO_BAND, NOT_ELIGIBLE
 from ..errors import AlmpError, InputErrors
 from ..decide.evaluate import prepare_facts
 from ..policy.model import Policy
 from ..money import to_cents
-from .simulate import NO_BAND, NOT_ELIGIBLE, state_of
 
 
 class WhatIfError(AlmpError):
@@ -110,7 +110,7 @@ def read_jsonl(path: Path, start: dt.date, end: dt.date, policy_id: str) -> Iter
 
 
 def whatif(draft: Policy, records: Iterable[Record]) -> Outcome:
-    backend = ReferenceBackend(draft)
+    decider = BatchDecider(draft)
     out = Outcome()
     for record in records:
         out.decisions += 1
@@ -119,7 +119,7 @@ def whatif(draft: Policy, records: Iterable[Record]) -> Outcome:
         except InputErrors as exc:
             out.errors.append(f"{record.ref}: {exc}")
             continue
-        state = state_of(draft, backend, env)
+        state = decider.state(env)
         amount = Decimal(0)
         if state not in (NOT_ELIGIBLE, NO_BAND):
             band = next(b for b in draft.bands if b.id == state)

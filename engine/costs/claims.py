@@ -28,6 +28,7 @@ import datetime as dt
 from decimal import Decimal
 
 from ..dates import add_months
+from ..errors import Code
 from ..policy.model import Policy
 from ..money import money_text, to_cents
 from .pricing import DELIVERIES, Reader, assess, check_outcome_input, dote_of, figure_text, match_outcome, note, \
@@ -51,14 +52,14 @@ def read_claim(policy: Policy, claim) -> dict:
     out = {"person": claim["person"], "start_date": reader.date(claim["start_date"], ("start_date",)),
            "extended": claim.get("extended", False), "services": [], "outcome": None}
     if not isinstance(out["extended"], bool):
-        reader.fail(("extended",), "type_error", "expected true or false")
+        reader.fail(("extended",), Code.TYPE_ERROR, "expected true or false")
     for i, raw in enumerate(reader.list(claim["services"], ("services",))):
         path = ("services", i)
         raw = reader.obj(raw, path, LINE_FIELDS, ("code", "date"))
         if raw is None:
             continue
         if "code" in raw and not isinstance(raw["code"], str):
-            reader.fail(path + ("code",), "type_error", "a service code is text, e.g. \"a\"")
+            reader.fail(path + ("code",), Code.TYPE_ERROR, "a service code is text, e.g. \"a\"")
         out["services"].append({
             "index": i, "code": raw.get("code"),
             "date": reader.date(raw["date"], path + ("date",)) if "date" in raw else None,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from ..errors import InputErrors, json_path
+from ..errors import Code, InputErrors, json_path
 from ..policy.model import Policy
 from ..money import money_text, to_cents
 from .pricing import DELIVERIES, Reader, assess, best_outcome, dote_of, figure_text, note, outcome_reference, \
@@ -42,7 +42,7 @@ def read_plan(plan) -> tuple[object, list]:
             continue
         code = raw.get("code")
         if "code" in raw and not isinstance(code, str):
-            reader.fail(path + ("code",), "type_error", "a service code is text, e.g. \"a\"")
+            reader.fail(path + ("code",), Code.TYPE_ERROR, "a service code is text, e.g. \"a\"")
         quantity = reader.number(raw.get("quantity", 1), path + ("quantity",))
         delivery = reader.choice(raw.get("delivery", "individual"), path + ("delivery",), DELIVERIES)
         items.append((i, code, quantity, delivery))

@@ -6,16 +6,17 @@ All money is ``Decimal``; amounts are rounded only by ``engine.money.to_cents``.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from ..policy.basket import CONTRACT_TYPES, Costs, OutcomeRule
 from ..dates import completed_months
-from ..errors import InputErrors, InputProblem, json_path
+from ..errors import Code, InputErrors, InputProblem, json_path
 from ..decide.evaluate import evaluate, prepare_facts
 from ..suggest import suggest
 from ..expr.evaluator import EvalError
 from ..policy.model import Figure, Policy
 from ..money import to_cents
+from ..values import in_range, read_choice, read_date, read_decimal, shown
 
 QUANTITY_PLACES = 2
 DELIVERIES = ("individual", "group")
@@ -36,7 +37,7 @@ class Reader:
 
     def obj(self, value, path, allowed: tuple, required: tuple = ()) -> dict | None:
         if not isinstance(value, dict):
-            self.fail(path, "type_error", "must be an object")
+            self.fail(path, Code.TYPE_ERROR, "must be an object")
             return None
         for key in value:
             if key not in allowed:
@@ -50,63 +51,46 @@ class Reader:
 
     def list(self, value, path) -> list:
         if not isinstance(value, list):
-            self.fail(path, "type_error", "must be a list")
+            self.fail(path, Code.TYPE_ERROR, "must be a list")
             return []
         return value
 
     def number(self, value, path, places: int = QUANTITY_PLACES, positive: bool = True,
                maximum: Decimal | None = None) -> Decimal | None:
-        if isinstance(value, bool) or not isinstance(value, (int, Decimal, str, float)):
-            self.fail(path, "type_error", f"expected a number, got {value!r}")
-            return None
         try:
-            # A float arrives only from callers that parsed JSON lossy; its shortest text is what was sent.
-            number = value if isinstance(value, Decimal) else Decimal(str(value))
-        except InvalidOperation:
-            self.fail(path, "invalid_value", f"expected a number, got {value!r}")
+            number = read_decimal(value, places)
+            if positive and number <= 0:
+                raise ValueError(f"must be more than 0, got {shown(value)}")
+            return in_range(number, None, maximum)
+        except ValueError as exc:
+            wrong_type = isinstance(value, bool) or not isinstance(value, (int, Decimal, str, float))
+            self.fail(path, Code.TYPE_ERROR if wrong_type else Code.INVALID_VALUE, str(exc))
             return None
-        if not number.is_finite():
-            self.fail(path, "invalid_value", "expected a finite number")
-            return None
-        if number.as_tuple().exponent < -places:
-            self.fail(path, "invalid_value", f"at most {places} decimal places are accepted, got {value}")
-            return None
-        if positive and number <= 0:
-            self.fail(path, "invalid_value", f"must be more than 0, got {value}")
-            return None
-        if maximum is not None and number > maximum:
-            self.fail(path, "invalid_value", f"must be at most {maximum}, got {value}")
-            return None
-        return number
 
     def date(self, value, path) -> dt.date | None:
-        if isinstance(value, dt.date):
-            return value
-        if isinstance(value, str) and len(value) == 10:
-            try:
-                return dt.date.fromisoformat(value)
-            except ValueError:
-                pass
-        self.fail(path, "invalid_value", f"expected a date YYYY-MM-DD, got {value!r}")
-        return None
+        try:
+            return read_date(value)
+        except ValueError as exc:
+            self.fail(path, Code.INVALID_VALUE, str(exc))
+            return None
 
     def choice(self, value, path, options) -> str | None:
-        if isinstance(value, str) and value in options:
-            return value
-        hint = suggest(str(value), options)
-        self.fail(path, "invalid_value", f"{value!r} is not one of {list(options)}" + (f"; {hint}" if hint else ""))
-        return None
+        try:
+            return read_choice(value, options)
+        except ValueError as exc:
+            self.fail(path, Code.INVALID_VALUE, str(exc))
+            return None
 
     def whole(self, value, path) -> int | None:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            self.fail(path, "invalid_value", f"expected a whole number of zero or more, got {value!r}")
+            self.fail(path, Code.INVALID_VALUE, f"expected a whole number of zero or more, got {shown(value)}")
             return None
         return value
 
 
 def require_costs(policy: Policy) -> Costs:
     if policy.costs is None:
-        raise InputErrors([InputProblem((), "no_basket",
+        raise InputErrors([InputProblem((), Code.NO_BASKET,
                                         f"{policy.key} declares no service basket or outcome payments")])
     return policy.costs
 
@@ -195,10 +179,10 @@ def outcome_amount(rule: OutcomeRule, band_id, env: dict) -> tuple[Decimal | Non
     try:
         value = rule.formula_fn(env)
     except EvalError as exc:
-        raise InputErrors([InputProblem(("person",), "formula_error", f"{rule.formula}: {exc.message}")]) from None
+        raise InputErrors([InputProblem(("person",), Code.FORMULA_ERROR, f"{rule.formula}: {exc.message}")]) from None
     if value is None:
         names = sorted(k for k in env if env[k] is None)
-        raise InputErrors([InputProblem(("person",), "missing_fact",
+        raise InputErrors([InputProblem(("person",), Code.MISSING_FACT,
                                         f"the outcome formula {rule.formula!r} needs facts that are null: "
                                         f"{', '.join(names)}")])
     value = Decimal(value)
@@ -244,7 +228,7 @@ def check_outcome_input(reader: Reader, raw, path, regions) -> dict | None:
     if raw.get("end") is not None:
         out["end"] = reader.date(raw["end"], path + ("end",))
         if out["end"] and out["start"] and out["end"] < out["start"]:
-            reader.fail(path + ("end",), "invalid_value", "the contract ends before it starts")
+            reader.fail(path + ("end",), Code.INVALID_VALUE, "the contract ends before it starts")
     if raw.get("duration_months") is not None:
         out["duration_months"] = reader.whole(raw["duration_months"], path + ("duration_months",))
     if raw.get("part_time_share") is not None:

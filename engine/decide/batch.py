@@ -18,7 +18,8 @@ identifiers are fact names already validated against the fact dictionary, consta
 are passed as ``ast.Constant`` or through the function's globals, and node kinds without a
 translation here call the reference evaluator's closure. The result must agree with the
 reference evaluator and the durable-rules path: the benchmarks check every person and
-``tests/test_batch.py`` checks random persons.
+``tests/decide/test_batch.py`` checks random persons and ``tests/decide/test_conformance.py`` runs the
+shared conformance cases on every backend.
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from ..expr import nodes as n
 from ..expr.atoms import atom_of
 from ..expr.evaluator import compile_expr
 from ..policy.model import Policy
+from .state import NO_BAND, NOT_ELIGIBLE
 
 _PY_CMP = {"==": ast.Eq, "!=": ast.NotEq, "<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE}
 _SAFE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -139,7 +141,14 @@ def compile_decider(policy: Policy):
 
 
 class BatchDecider:
-    """Convenience wrapper: ``BatchDecider(policy).decide(env)``."""
+    """The batch backend: ``decide(env) -> (eligible, band id, points)`` and ``state(env)``."""
+
+    name = "batch"
 
     def __init__(self, policy: Policy):
         self.decide = compile_decider(policy)
+
+    def state(self, env: dict) -> str:
+        """The subject's state in one word, as ``state.state_of`` gives it for the other backends."""
+        eligible, band, _ = self.decide(env)
+        return NOT_ELIGIBLE if not eligible else NO_BAND if band is None else band

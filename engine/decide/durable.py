@@ -2,11 +2,11 @@
 
 Each policy edition compiles to one durable-rules ruleset named after its content hash
 (rulesets can never be unregistered, so an edited file simply gets a new name). Each
-condition becomes one rule; its action records the rule's key. Facts are asserted (not
+condition becomes one rule, named by the rule's key. Facts are asserted (not
 posted) so that every matching rule fires, under a fresh ``sid`` that is deleted
 afterwards (the C core holds at most 1,024 live sids and keeps facts forever otherwise).
 
-Traps handled here (measured on 2.0.28, vendored in third_party/durable_rules):
+Traps handled here (measured on 2.0.28, vendored in third_party/durable_rules; see ``docs/durable-rules.md``):
 - the stock ``Host`` starts timer threads that race with ``assert_fact``: ``_QuietHost``
   starts none, so every action has run when ``assert_fact`` returns;
 - the C extension never releases the GIL and is not safe to re-enter: one process-wide

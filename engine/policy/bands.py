@@ -14,7 +14,7 @@ import itertools
 import random
 from decimal import Decimal
 
-from ..errors import PolicyError
+from ..errors import Code, PolicyError
 from ..expr import nodes as n
 from .model import Policy
 
@@ -124,18 +124,18 @@ def check_bands(policy: Policy, doc_location) -> list[PolicyError]:
                 overlap_seen.add(pair)
                 idx = [b.id for b in policy.bands].index(pair[1])
                 errors.append(PolicyError(
-                    "policy_band_overlap",
+                    Code.POLICY_BAND_OVERLAP,
                     f"bands '{pair[0]}' and '{pair[1]}' both match an eligible subject, e.g. {_show(scoped)}",
                     doc_location(("bands", idx, "when")),
                     "make the band conditions mutually exclusive (each eligible subject gets exactly one band)"))
     if gap_example is not None:
-        errors.append(PolicyError("policy_band_gap",
+        errors.append(PolicyError(Code.POLICY_BAND_GAP,
                                   f"an eligible subject matches no band, e.g. {_show(gap_example)}",
                                   doc_location(("bands",)), "widen a band condition so that every eligible "
                                                             "subject falls in one band"))
     for idx, band in enumerate(policy.bands):
         if band.id not in reached:
-            errors.append(PolicyError("policy_band_unreachable",
+            errors.append(PolicyError(Code.POLICY_BAND_UNREACHABLE,
                                       f"band '{band.id}' never matches an eligible subject",
                                       doc_location(("bands", idx, "when")),
                                       "check its thresholds against the points and eligibility rules"))

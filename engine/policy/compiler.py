@@ -15,7 +15,7 @@ from decimal import Decimal
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..errors import PolicyErrors
+from ..errors import Code, PolicyErrors
 from ..expr.types import DATE, DECIMAL, INT
 from ..suggest import suggest
 from .basket import Costs, compile_costs
@@ -78,7 +78,7 @@ def listed_facts(c: CompileContext, parts: Parts) -> None:
     """``facts:`` names facts of the dictionary for this subject."""
     for i, name in enumerate(c.data.get("facts", [])):
         if name not in c.declared:
-            c.fail("policy_fact_error", f"unknown fact '{name}'", ("facts", i),
+            c.fail(Code.POLICY_FACT_ERROR, f"unknown fact '{name}'", ("facts", i),
                    suggest(name, c.declared) or "declare it in policies/national/facts.yaml")
         else:
             c.env[name] = c.declared[name]
@@ -89,14 +89,14 @@ def parameters(c: CompileContext, parts: Parts) -> None:
     for name, raw in (c.data.get("parameters") or {}).items():
         path = ("parameters", name)
         if name in c.declared:
-            c.fail("policy_param_error", f"parameter '{name}' has the name of a fact", path, "rename the parameter")
+            c.fail(Code.POLICY_PARAM_ERROR, f"parameter '{name}' has the name of a fact", path, "rename the parameter")
             continue
         fig = c.figure(raw, path, c.data.get("provenance"))
         fig = c.date_or_number(fig, path)
         if fig is None:
             continue
         if fig.value is None:
-            c.fail("policy_param_error", f"parameter '{name}' has no value", path,
+            c.fail(Code.POLICY_PARAM_ERROR, f"parameter '{name}' has no value", path,
                    "a placeholder parameter still needs a working value, marked status: placeholder")
             continue
         c.params[name] = fig
@@ -108,7 +108,7 @@ def window(c: CompileContext, parts: Parts) -> None:
     """The application window is valid_from..valid_to, both inclusive."""
     valid_from, valid_to = c.data.get("valid_from"), c.data.get("valid_to")
     if isinstance(valid_from, dt.date) and isinstance(valid_to, dt.date) and valid_to < valid_from:
-        c.fail("policy_window_error", "valid_to is before valid_from", ("valid_to",),
+        c.fail(Code.POLICY_WINDOW_ERROR, "valid_to is before valid_from", ("valid_to",),
                "the window is valid_from..valid_to, both inclusive")
 
 
@@ -141,7 +141,7 @@ def points(c: CompileContext, parts: Parts) -> None:
         ref = c.reference(raw.get("reference"), path + ("reference",))
         fig = c.figure(raw.get("points"), path + ("points",), raw.get("provenance") or c.data.get("provenance"))
         if fig is not None and fig.value is not None and not isinstance(fig.value, int):
-            c.fail("policy_value_error", "points must be whole numbers", path + ("points",))
+            c.fail(Code.POLICY_VALUE_ERROR, "points must be whole numbers", path + ("points",))
         cond = c.condition(raw["when"], path + ("when",), c.env)
         if cond:
             parts.points.append(Rule(f"p.{raw['id']}", raw["id"], "points", raw["label"], cond, ref, fig))
@@ -192,10 +192,10 @@ def unused(c: CompileContext, parts: Parts) -> None:
     if not facts and not c.errors:
         used_params = {name for rule in parts.rules() for name, _ in rule.condition.parameters}
         for name in sorted(set(c.params) - used_params):
-            c.fail("policy_param_unused", f"parameter '{name}' is declared but no rule reads it",
+            c.fail(Code.POLICY_PARAM_UNUSED, f"parameter '{name}' is declared but no rule reads it",
                    ("parameters", name), "remove it, or use it in a rule")
     for name in sorted(facts):
-        c.fail("policy_fact_unused", f"fact '{name}' is listed but no rule reads it",
+        c.fail(Code.POLICY_FACT_UNUSED, f"fact '{name}' is listed but no rule reads it",
                ("facts", c.data["facts"].index(name)), "remove it from facts:, or use it in a rule")
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
-from ..errors import PolicyError, SourceLocation
+from ..errors import Code, PolicyError, SourceLocation
 from ..expr import nodes
 from ..expr.checker import Checker, ExprTypeError
 from ..expr.evaluator import compile_expr
@@ -77,7 +77,7 @@ class CompileContext:
             return None
         act = self.acts.get(raw.get("act"))
         if act is None:
-            self.fail("policy_ref_error", f"reference to unknown act '{raw.get('act')}'", path + ("act",),
+            self.fail(Code.POLICY_REF_ERROR, f"reference to unknown act '{raw.get('act')}'", path + ("act",),
                       suggest(raw.get("act", ""), self.acts) or "declare the act under legal_basis")
             return Reference(raw.get("act", ""), raw.get("article", ""), "", "")
         return Reference(act["id"], raw.get("article", ""), act.get("title", ""), act.get("url", ""))
@@ -91,7 +91,7 @@ class CompileContext:
         else:
             prov, value = inherited, raw
             if prov is None:
-                self.fail("policy_provenance_error", "figure without provenance", path,
+                self.fail(Code.POLICY_PROVENANCE_ERROR, "figure without provenance", path,
                           "write {value: ..., source: <source id>, status: confirmed} or add a 'provenance' "
                           "block to the enclosing section")
                 fig = Figure(value, "placeholder", None, "no provenance given", tuple(path), loc)
@@ -100,16 +100,16 @@ class CompileContext:
         status = prov.get("status", "placeholder")
         source = prov.get("source")
         if source is not None and source not in self.source_ids:
-            self.fail("policy_provenance_error", f"unknown source '{source}'", path,
+            self.fail(Code.POLICY_PROVENANCE_ERROR, f"unknown source '{source}'", path,
                       suggest(source, self.source_ids) or "declare it under sources: or legal_basis:")
         if status != "placeholder" and source is None:
-            self.fail("policy_provenance_error", f"a {status} figure must name its source", path,
+            self.fail(Code.POLICY_PROVENANCE_ERROR, f"a {status} figure must name its source", path,
                       "add source: <source id>, or mark it status: placeholder")
         if status == "placeholder" and not prov.get("missing"):
-            self.fail("policy_provenance_error", "a placeholder must say what is missing", path,
+            self.fail(Code.POLICY_PROVENANCE_ERROR, "a placeholder must say what is missing", path,
                       "add missing: \"<which act or table would give the value>\"")
         if value is None and status != "placeholder":
-            self.fail("policy_provenance_error", "only a placeholder may have no value", path)
+            self.fail(Code.POLICY_PROVENANCE_ERROR, "only a placeholder may have no value", path)
         fig = Figure(value, status, source, prov.get("missing", ""), tuple(path), loc, prov.get("note", ""))
         self.figures.append(fig)
         return fig
@@ -120,10 +120,10 @@ class CompileContext:
             checker = Checker({**env, **self.param_types}, self.declared)
             node = checker.check_condition(tree) if kind == "condition" else checker.check_value(tree)
         except ExprSyntaxError as exc:
-            self.fail("expr_syntax_error", exc.message, path, exc.hint, column_offset=exc.pos)
+            self.fail(Code.EXPR_SYNTAX_ERROR, exc.message, path, exc.hint, column_offset=exc.pos)
             return None
         except ExprTypeError as exc:
-            self.fail("expr_type_error", exc.message, path, exc.hint, column_offset=exc.pos)
+            self.fail(Code.EXPR_TYPE_ERROR, exc.message, path, exc.hint, column_offset=exc.pos)
             return None
         read = nodes.names(node)
         used = {name: self.params[name] for name in read if name in self.params}
@@ -139,7 +139,7 @@ class CompileContext:
     def claim_key(self, key: str, path):
         if key in self.keys:
             first = self.doc.location(self.keys[key])
-            self.fail("policy_duplicate_id", f"duplicate rule id '{key.split('.', 1)[1]}'", path,
+            self.fail(Code.POLICY_DUPLICATE_ID, f"duplicate rule id '{key.split('.', 1)[1]}'", path,
                       f"already used at line {first.line}; rule ids must be unique")
         else:
             self.keys[key] = path
@@ -151,7 +151,7 @@ class CompileContext:
         try:
             value = dt.date.fromisoformat(fig.value)
         except ValueError:
-            self.fail("policy_param_error", f"'{fig.value}' is neither a number nor a date", path,
+            self.fail(Code.POLICY_PARAM_ERROR, f"'{fig.value}' is neither a number nor a date", path,
                       "write a number, or a date as YYYY-MM-DD")
             return None
         return replace(fig, value=value)

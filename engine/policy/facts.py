@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from ..dates import completed_months, completed_years, days_until, elapsed_days, elapsed_months, elapsed_years
-from ..errors import InputErrors, InputProblem, PolicyError, PolicyErrors
+from ..errors import Code, InputErrors, InputProblem, PolicyError, PolicyErrors
 from ..suggest import suggest
+from ..values import in_range, read_bool, read_choice, read_date, read_decimal, read_whole, shown
 from ..expr.types import BOOL, DATE, DECIMAL, INT, Type, enum, list_of
 from .loader import Document, load_file
 
@@ -95,17 +96,17 @@ class FactDictionary:
         """
         problems: list[InputProblem] = []
         if not isinstance(raw, dict):
-            raise InputErrors([InputProblem(path, "type_error", "must be an object of facts")])
+            raise InputErrors([InputProblem(path, Code.TYPE_ERROR, "must be an object of facts")])
         env: dict = {}
         for key, value in raw.items():
             fact = self.facts.get(key)
             if fact is None or not fact.of(subject):
                 hint = suggest(key, [n for n, f in self.facts.items() if f.of(subject)])
-                problems.append(InputProblem(path + (key,), "unknown_fact",
+                problems.append(InputProblem(path + (key,), Code.UNKNOWN_FACT,
                                              f"unknown fact '{key}'" + (f"; {hint}" if hint else "")))
                 continue
             if fact.computed:
-                problems.append(InputProblem(path + (key,), "derived_fact",
+                problems.append(InputProblem(path + (key,), Code.DERIVED_FACT,
                                              f"'{key}' is computed by almp from '{fact.derived_from}'; "
                                              f"send '{fact.derived_from}' instead" if fact.derived_from else
                                              f"'{key}' is the evaluation date (as_of); do not send it"))
@@ -113,11 +114,11 @@ class FactDictionary:
             try:
                 env[key] = self._coerce(fact, value)
             except ValueError as exc:
-                problems.append(InputProblem(path + (key,), "invalid_value", str(exc)))
+                problems.append(InputProblem(path + (key,), Code.INVALID_VALUE, str(exc)))
         for name in sorted(self.closure(needed)):
             if name not in raw and name in self.facts:
                 fact = self.facts[name]
-                problems.append(InputProblem(path + (name,), "missing_fact",
+                problems.append(InputProblem(path + (name,), Code.MISSING_FACT,
                                              f"fact '{name}' ({fact.label}) is required by this policy"
                                              + (" (send null if it does not apply)" if fact.nullable else "")))
         if problems:
@@ -140,60 +141,20 @@ class FactDictionary:
             raise ValueError(f"'{fact.name}' may not be null")
         kind = fact.type.kind
         if kind == "date":
-            if isinstance(value, dt.date):
-                return value
-            if isinstance(value, str):
-                try:
-                    return dt.date.fromisoformat(value) if len(value) == 10 else _bad_date(value)
-                except ValueError:
-                    pass
-            raise ValueError(f"expected a date YYYY-MM-DD, got {value!r}")
+            return read_date(value)
         if kind == "boolean" or kind == "bool":
-            if isinstance(value, bool):
-                return value
-            raise ValueError(f"expected true or false, got {value!r}")
+            return read_bool(value)
         if kind == "int":
-            if isinstance(value, int) and not isinstance(value, bool):
-                return _in_range(fact, value)
-            raise ValueError(f"expected a whole number, got {value!r}")
+            return in_range(read_whole(value), fact.minimum, fact.maximum)
         if kind == "decimal":
-            if isinstance(value, bool) or not isinstance(value, (int, str, Decimal, float)):
-                raise ValueError(f"expected a decimal number, got {value!r}")
-            try:
-                number = Decimal(str(value)) if not isinstance(value, Decimal) else value
-            except InvalidOperation:
-                raise ValueError(f"expected a decimal number, got {value!r}") from None
-            if not number.is_finite():
-                raise ValueError("expected a finite number")
-            if number.as_tuple().exponent < -DECIMAL_PLACES:
-                raise ValueError(f"at most {DECIMAL_PLACES} decimal places are accepted, got {value}")
-            return _in_range(fact, number)
+            return in_range(read_decimal(value, DECIMAL_PLACES), fact.minimum, fact.maximum)
         if kind == "enum":
-            if isinstance(value, str) and value in fact.type.values:
-                return value
-            hint = suggest(str(value), fact.type.values)
-            raise ValueError(f"{value!r} is not one of {list(fact.type.values)}" + (f"; {hint}" if hint else ""))
+            return read_choice(value, fact.type.values)
         if kind == "list":
             if not isinstance(value, list):
-                raise ValueError(f"expected a list, got {value!r}")
-            allowed = fact.type.item.values
-            for item in value:
-                if item not in allowed:
-                    raise ValueError(f"{item!r} is not one of {list(allowed)}")
-            return tuple(sorted(set(value)))
+                raise ValueError(f"expected a list, got {shown(value)}")
+            return tuple(sorted({read_choice(item, fact.type.item.values) for item in value}))
         raise ValueError(f"unsupported type {kind}")  # unreachable: the dictionary is checked
-
-
-def _bad_date(value):
-    raise ValueError(value)
-
-
-def _in_range(fact: Fact, number):
-    if fact.minimum is not None and number < fact.minimum:
-        raise ValueError(f"must be at least {fact.minimum}, got {number}")
-    if fact.maximum is not None and number > fact.maximum:
-        raise ValueError(f"must be at most {fact.maximum}, got {number}")
-    return number
 
 
 def load_dictionary(path: str | Path) -> FactDictionary:

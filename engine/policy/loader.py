@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import PolicyError, PolicyErrors, SourceLocation
+from ..errors import Code, PolicyError, PolicyErrors, SourceLocation
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_NODES = 200_000
@@ -61,16 +61,16 @@ class _Builder:
     def build(self, node, path: tuple, depth: int):
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            raise _TooBig(_err(self.file, node, "policy_yaml_error",
+            raise _TooBig(_err(self.file, node, Code.POLICY_YAML_ERROR,
                                f"document expands to more than {MAX_NODES} values",
                                path, "remove YAML aliases that repeat large blocks; split the file"))
         if depth > MAX_DEPTH:
-            raise _TooBig(_err(self.file, node, "policy_yaml_error",
+            raise _TooBig(_err(self.file, node, Code.POLICY_YAML_ERROR,
                                f"nesting deeper than {MAX_DEPTH} levels", path, "flatten the structure"))
         self.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
         if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and \
                 node.tag not in ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
-            self.errors.append(_err(self.file, node, "policy_yaml_error", f"unsupported YAML tag {node.tag}", path,
+            self.errors.append(_err(self.file, node, Code.POLICY_YAML_ERROR, f"unsupported YAML tag {node.tag}", path,
                                     "remove the explicit tag; policies hold plain data only"))
             return None
         if isinstance(node, yaml.MappingNode):
@@ -82,7 +82,7 @@ class _Builder:
                     sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
                     for source in sources:
                         if not isinstance(source, yaml.MappingNode):
-                            self.errors.append(_err(self.file, value_node, "policy_yaml_error",
+                            self.errors.append(_err(self.file, value_node, Code.POLICY_YAML_ERROR,
                                                     "'<<' must merge a mapping", path))
                             continue
                         for k, v in self.build(source, path, depth + 1).items():
@@ -90,12 +90,12 @@ class _Builder:
                     continue
                 key = self._scalar(key_node, path)
                 if not isinstance(key, (str, int)) or isinstance(key, bool):
-                    self.errors.append(_err(self.file, key_node, "policy_yaml_error",
+                    self.errors.append(_err(self.file, key_node, Code.POLICY_YAML_ERROR,
                                             f"mapping key {key!r} must be text", path, "quote the key"))
                     continue
                 key = str(key)
                 if key in out:
-                    self.errors.append(_err(self.file, key_node, "policy_yaml_error",
+                    self.errors.append(_err(self.file, key_node, Code.POLICY_YAML_ERROR,
                                             f"duplicate key '{key}'", path + (key,),
                                             "each key may appear once in a mapping; remove or merge the repeat"))
                     continue
@@ -110,7 +110,7 @@ class _Builder:
 
     def _scalar(self, node, path):
         if not isinstance(node, yaml.ScalarNode):
-            raise _TooBig(_err(self.file, node, "policy_yaml_error", "a mapping key must be a plain value", path))
+            raise _TooBig(_err(self.file, node, Code.POLICY_YAML_ERROR, "a mapping key must be a plain value", path))
         tag, value = node.tag, node.value
         if tag == "tag:yaml.org,2002:str":
             return value
@@ -128,7 +128,7 @@ class _Builder:
             except InvalidOperation:
                 number = None
             if number is None or not number.is_finite():
-                self.errors.append(_err(self.file, node, "policy_yaml_error",
+                self.errors.append(_err(self.file, node, Code.POLICY_YAML_ERROR,
                                         f"'{value}' is not a finite decimal number", path,
                                         "write amounts like 1500.00"))
                 return value
@@ -137,10 +137,10 @@ class _Builder:
             try:
                 return dt.date.fromisoformat(value)
             except ValueError:
-                self.errors.append(_err(self.file, node, "policy_yaml_error",
+                self.errors.append(_err(self.file, node, Code.POLICY_YAML_ERROR,
                                         f"'{value}' is not a date", path, "write dates as YYYY-MM-DD"))
                 return value
-        self.errors.append(_err(self.file, node, "policy_yaml_error", f"unsupported YAML tag {tag}", path,
+        self.errors.append(_err(self.file, node, Code.POLICY_YAML_ERROR, f"unsupported YAML tag {tag}", path,
                                 "remove the explicit tag"))
         return value
 
@@ -165,7 +165,7 @@ class _CountingLoader(yaml.SafeLoader):
 def load_text(text: str, file: str) -> Document:
     """Parse one YAML document from text; raise ``PolicyErrors`` with file:line on any problem."""
     if len(text.encode("utf-8", "replace")) > MAX_FILE_BYTES:
-        raise PolicyErrors([PolicyError("policy_yaml_error", f"file is larger than {MAX_FILE_BYTES} bytes",
+        raise PolicyErrors([PolicyError(Code.POLICY_YAML_ERROR, f"file is larger than {MAX_FILE_BYTES} bytes",
                                         SourceLocation(file), "split the policy or remove generated content")])
     loader = _CountingLoader(text)
     try:
@@ -173,16 +173,16 @@ def load_text(text: str, file: str) -> Document:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        raise PolicyErrors([PolicyError("policy_yaml_error", f"{exc.problem or exc}",
+        raise PolicyErrors([PolicyError(Code.POLICY_YAML_ERROR, f"{exc.problem or exc}",
                                         SourceLocation(file, line, col),
                                         "check indentation, colons and quotes around this line")]) from None
     except yaml.YAMLError as exc:
-        raise PolicyErrors([PolicyError("policy_yaml_error", str(exc), SourceLocation(file),
+        raise PolicyErrors([PolicyError(Code.POLICY_YAML_ERROR, str(exc), SourceLocation(file),
                                         "remove YAML aliases (*name) that repeat content")]) from None
     finally:
         loader.dispose()
     if node is None:
-        raise PolicyErrors([PolicyError("policy_yaml_error", "the file is empty", SourceLocation(file, 1, 1))])
+        raise PolicyErrors([PolicyError(Code.POLICY_YAML_ERROR, "the file is empty", SourceLocation(file, 1, 1))])
     builder = _Builder(file)
     try:
         data = builder.build(node, (), 0)
@@ -199,12 +199,12 @@ def load_file(path: str | Path) -> Document:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise PolicyErrors([PolicyError("policy_yaml_error", f"file is larger than {MAX_FILE_BYTES} bytes",
+            raise PolicyErrors([PolicyError(Code.POLICY_YAML_ERROR, f"file is larger than {MAX_FILE_BYTES} bytes",
                                             SourceLocation(str(path)), "split the policy")])
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise PolicyErrors([PolicyError("policy_yaml_error", "file is not UTF-8 text", SourceLocation(str(path)),
+        raise PolicyErrors([PolicyError(Code.POLICY_YAML_ERROR, "file is not UTF-8 text", SourceLocation(str(path)),
                                         "save the file as UTF-8")]) from None
     except OSError as exc:
-        raise PolicyErrors([PolicyError("policy_io_error", exc.strerror or str(exc), SourceLocation(str(path)))]) from None
+        raise PolicyErrors([PolicyError(Code.POLICY_IO_ERROR, exc.strerror or str(exc), SourceLocation(str(path)))]) from None
     return load_text(text, str(path))

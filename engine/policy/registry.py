@@ -13,7 +13,7 @@ from pathlib import Path
 from .bands import check_bands
 from .catalogue import attach_shared_texts
 from .compiler import compile_policy, make_bundle
-from ..errors import PolicyError, PolicyErrors, PolicyNotFound, SourceLocation
+from ..errors import Code, PolicyError, PolicyErrors, PolicyNotFound, SourceLocation
 from .facts import FactDictionary, build_dictionary
 from .model import Policy
 from .loader import load_file, load_text
@@ -29,7 +29,7 @@ def find_root(path: Path) -> Path:
     for candidate in [path, *path.parents]:
         if (candidate / FACTS_FILE).is_file():
             return candidate
-    raise PolicyErrors([PolicyError("policy_io_error", "no national/facts.yaml found above this path",
+    raise PolicyErrors([PolicyError(Code.POLICY_IO_ERROR, "no national/facts.yaml found above this path",
                                     SourceLocation(str(path)), "run from the repository or pass the policies folder")])
 
 
@@ -114,10 +114,10 @@ def _check_placement(policy: Policy, path: Path, root: Path, locate) -> list[Pol
     rel = path.relative_to(root)
     expected_id = f"{rel.parts[0]}/{rel.parts[1]}"
     if policy.id != expected_id:
-        errors.append(PolicyError("policy_placement_error", f"id '{policy.id}' does not match the folder "
+        errors.append(PolicyError(Code.POLICY_PLACEMENT_ERROR, f"id '{policy.id}' does not match the folder "
                                   f"'{expected_id}'", locate(("id",)), f"set id: {expected_id} or move the file"))
     if policy.version != path.stem:
-        errors.append(PolicyError("policy_placement_error", f"version '{policy.version}' does not match the "
+        errors.append(PolicyError(Code.POLICY_PLACEMENT_ERROR, f"version '{policy.version}' does not match the "
                                   f"file name '{path.name}'", locate(("version",)),
                                   f"rename the file to {policy.version}.yaml or set version: \"{path.stem}\""))
     return errors
@@ -134,7 +134,7 @@ def _check_windows(policies: list[Policy]) -> list[PolicyError]:
             if a.valid_to is None or a.valid_to >= b.valid_from:
                 loc = _window_location(b)
                 errors.append(PolicyError(
-                    "policy_window_overlap",
+                    Code.POLICY_WINDOW_OVERLAP,
                     f"the window of version '{b.version}' ({b.valid_from}..{b.valid_to or 'open'}) overlaps "
                     f"version '{a.version}' ({a.valid_from}..{a.valid_to or 'open'}, {a.file})", loc,
                     f"end version '{a.version}' before {b.valid_from} (valid_to: "

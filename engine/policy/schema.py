@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 from jsonschema import Draft202012Validator
 
-from ..errors import PolicyError
+from ..errors import Code, PolicyError
 from ..suggest import suggest
 from .loader import Document
 
@@ -36,7 +36,7 @@ def validate_document(doc: Document) -> list[PolicyError]:
     for error in _validator().iter_errors(doc.data):
         path = tuple(error.absolute_path)
         message, hint = _explain(error)
-        errors.append(PolicyError("policy_schema_error", message, doc.location(path), hint))
+        errors.append(PolicyError(Code.POLICY_SCHEMA_ERROR, message, doc.location(path), hint))
     return errors
 
 

@@ -24,8 +24,8 @@ from engine.avviso.population import PopulationError, RowReader, read_header
 from engine.avviso.synthetic import write_population
 from engine.avviso.whatif import read_jsonl, summarise_changes, whatif
 
-from .conftest import POLICIES
-from .test_evaluate import persons
+from ..conftest import POLICIES
+from ..strategies import persons
 
 DUL = "lombardia/dote-unica-lavoro"
 AS_OF = dt.date(2014, 3, 1)
@@ -238,7 +238,7 @@ def test_outcome_rates_are_checked(dul):
 
 # -- whatif ---------------------------------------------------------------------------------------
 def test_whatif_over_a_jsonl_export(tmp_path, registry, dul):
-    from .conftest import person
+    from ..conftest import person
     people = [person(), person(birth_date="1990-01-01", unemployed_since="2014-01-01", education_level="tertiary"),
               person(employment_status="employed", workplace_region="piemonte")]
     path = tmp_path / "decisions.jsonl"
@@ -284,7 +284,7 @@ def test_whatif_reads_the_decision_store(tmp_path, registry, dul, capsys):
     from api.service import Service, Store
     from api.store.db import upgrade
 
-    from .conftest import person
+    from ..conftest import person
     url = f"sqlite:///{tmp_path / 'store.db'}"
     upgrade(url)
     service = Service(registry, Store(url))

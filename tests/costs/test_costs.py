@@ -13,7 +13,7 @@ from engine.costs.plans import cost_plan
 from engine.errors import InputErrors, PolicyErrors
 from engine.policy.registry import Registry
 
-from .test_costs_fixtures import PROGRAMME, make_tree, older, young
+from .fixtures import PROGRAMME, make_tree, older, young
 
 DAY = dt.date(2020, 3, 1)
 

@@ -21,7 +21,7 @@ def refused(text: str, needle: str):
     elapsed = time.perf_counter() - start
     grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
     assert needle in str(info.value)
-    assert elapsed < 5 and grown_mib < 200, (elapsed, grown_mib)  # generous: a bomb would take minutes/GBs
+    assert elapsed < 30 and grown_mib < 200, (elapsed, grown_mib)  # generous (shared machine): a bomb takes minutes/GBs
     return info.value.errors[0]
 
 

@@ -5,7 +5,7 @@ import shutil
 import textwrap
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 POLICIES = REPO / "policies"
 
 PROGRAMME = """

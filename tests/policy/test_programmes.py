@@ -11,7 +11,7 @@ from almp.cli import main
 from engine.errors import InputErrors
 from engine.decide.evaluate import evaluate
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 # (programme, example input, as_of, expected version, eligible, band)
 EXAMPLES = [

@@ -12,7 +12,7 @@ from engine.costs.claims import price_claim
 from engine.errors import InputErrors
 from engine.policy.registry import Registry
 
-from .test_costs_fixtures import make_tree, older, young
+from .fixtures import make_tree, older, young
 
 
 @pytest.fixture(scope="module")

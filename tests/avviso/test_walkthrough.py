@@ -19,7 +19,7 @@ from almp.cli import main
 from engine.decide.evaluate import evaluate
 from engine.policy.registry import Registry
 
-from .conftest import POLICIES
+from ..conftest import POLICIES
 
 DUL = "lombardia/dote-unica-lavoro"
 AS_OF = dt.date(2015, 9, 1)
