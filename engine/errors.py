@@ -38,6 +38,9 @@ class Code:
     POLICY_BAND_UNREACHABLE = "policy_band_unreachable"
     POLICY_BAND_OVERLAP = "policy_band_overlap"
     POLICY_BAND_GAP = "policy_band_gap"
+    FACTS_ERROR = "facts_error"
+    CATALOGUE_ERROR = "catalogue_error"
+    TEST_FORMAT_ERROR = "test_format_error"
 
     TYPE_ERROR = "type_error"
     UNKNOWN_FACT = "unknown_fact"
@@ -46,6 +49,8 @@ class Code:
     MISSING_FACT = "missing_fact"
     NO_BASKET = "no_basket"
     FORMULA_ERROR = "formula_error"
+    UNKNOWN_FIELD = "unknown_field"
+    MISSING_FIELD = "missing_field"
 
 
 def json_path(path: Iterable[str | int]) -> str:

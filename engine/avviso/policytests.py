@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from ..errors import AlmpError, InputErrors, PolicyError, PolicyErrors, PolicyNotFound, SourceLocation
+from ..errors import AlmpError, Code, InputErrors, PolicyError, PolicyErrors, PolicyNotFound, SourceLocation
 from ..decide.evaluate import evaluate
 from ..policy.registry import Registry
 from ..policy.loader import load_file
@@ -68,19 +68,19 @@ def load_cases(path: Path):
     data = doc.data if isinstance(doc.data, dict) else {}
     errors = []
     if not isinstance(data.get("policy"), str) or not isinstance(data.get("cases"), list):
-        raise PolicyErrors([PolicyError("test_format_error", "a test file needs 'policy' and a list of 'cases'",
+        raise PolicyErrors([PolicyError(Code.TEST_FORMAT_ERROR, "a test file needs 'policy' and a list of 'cases'",
                                         SourceLocation(str(path), 1, 1))])
     for i, case in enumerate(data["cases"]):
         loc = doc.location(("cases", i))
         if not isinstance(case, dict) or not {"name", "as_of", "expect"} <= set(case) or \
                 not {"person", "subject", "plan", "claim"} & set(case):
-            errors.append(PolicyError("test_format_error", "a case needs name, as_of, person (or plan or claim) "
+            errors.append(PolicyError(Code.TEST_FORMAT_ERROR, "a case needs name, as_of, person (or plan or claim) "
                                       "and expect", loc))
             continue
         allowed = PLAN_EXPECT_KEYS if "plan" in case else CLAIM_EXPECT_KEYS if "claim" in case else EXPECT_KEYS
         unknown = set(case["expect"]) - allowed
         if unknown:
-            errors.append(PolicyError("test_format_error", f"unknown expectation(s) {sorted(unknown)}",
+            errors.append(PolicyError(Code.TEST_FORMAT_ERROR, f"unknown expectation(s) {sorted(unknown)}",
                                       doc.location(("cases", i, "expect")),
                                       f"use {', '.join(sorted(allowed))}"))
     if errors:

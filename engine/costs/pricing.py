@@ -42,11 +42,11 @@ class Reader:
         for key in value:
             if key not in allowed:
                 hint = suggest(str(key), allowed)
-                self.fail(tuple(path) + (key,), "unknown_field",
+                self.fail(tuple(path) + (key,), Code.UNKNOWN_FIELD,
                           f"unknown field '{key}'" + (f"; {hint}" if hint else f" (allowed: {', '.join(allowed)})"))
         for key in required:
             if key not in value:
-                self.fail(tuple(path) + (key,), "missing_field", f"'{key}' is required")
+                self.fail(tuple(path) + (key,), Code.MISSING_FIELD, f"'{key}' is required")
         return value
 
     def list(self, value, path) -> list:
@@ -235,5 +235,5 @@ def check_outcome_input(reader: Reader, raw, path, regions) -> dict | None:
         out["part_time_share"] = reader.number(raw["part_time_share"], path + ("part_time_share",), places=4,
                                                maximum=Decimal(1))
     if out["contract_type"] == "fixed_term" and raw.get("end") is None and raw.get("duration_months") is None:
-        reader.fail(path + ("end",), "missing_field", "a fixed-term contract needs 'end' or 'duration_months'")
+        reader.fail(path + ("end",), Code.MISSING_FIELD, "a fixed-term contract needs 'end' or 'duration_months'")
     return out

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ..errors import PolicyError, PolicyErrors, SourceLocation
+from ..errors import Code, PolicyError, PolicyErrors, SourceLocation
 from .loader import load_text
 
 SERVICES_FILE = "national/services.yaml"
@@ -66,7 +66,7 @@ def catalogue_from_bundle(bundle: dict, region_values) -> Catalogue:
     shared = bundle.get("shared") or {}
     missing = [rel for rel in SHARED_FILES if rel not in shared]
     if missing:
-        raise PolicyErrors([PolicyError("catalogue_error", f"{', '.join(missing)} not found", SourceLocation(m),
+        raise PolicyErrors([PolicyError(Code.CATALOGUE_ERROR, f"{', '.join(missing)} not found", SourceLocation(m),
                                         "the policies root must hold the national service catalogue and "
                                         "region groups") for m in missing])
     return _parse(shared[SERVICES_FILE], shared[REGION_GROUPS_FILE], tuple(region_values))
@@ -83,12 +83,12 @@ def _parse(services_text: str, groups_text: str, region_values: tuple) -> Catalo
     services = {}
     raw_services = sdata.get("services")
     if not isinstance(raw_services, dict) or not raw_services:
-        errors.append(PolicyError("catalogue_error", "'services' must map codes to services",
+        errors.append(PolicyError(Code.CATALOGUE_ERROR, "'services' must map codes to services",
                                   sdoc.location(("services",))))
         raw_services = {}
     for code, spec in raw_services.items():
         if not isinstance(spec, dict) or not isinstance(spec.get("label"), str):
-            errors.append(PolicyError("catalogue_error", f"service '{code}' needs a label",
+            errors.append(PolicyError(Code.CATALOGUE_ERROR, f"service '{code}' needs a label",
                                       sdoc.location(("services", code))))
             continue
         services[str(code)] = Service(str(code), spec["label"], str(spec.get("article", "")))
@@ -96,12 +96,12 @@ def _parse(services_text: str, groups_text: str, region_values: tuple) -> Catalo
     for name, spec in (gdata.get("groups") or {}).items():
         regions = spec.get("regions") if isinstance(spec, dict) else None
         if not isinstance(regions, list) or not regions:
-            errors.append(PolicyError("catalogue_error", f"region group '{name}' needs a list of regions",
+            errors.append(PolicyError(Code.CATALOGUE_ERROR, f"region group '{name}' needs a list of regions",
                                       gdoc.location(("groups", name))))
             continue
         for i, region in enumerate(regions):
             if region not in region_values:
-                errors.append(PolicyError("catalogue_error", f"'{region}' is not a region of facts.yaml",
+                errors.append(PolicyError(Code.CATALOGUE_ERROR, f"'{region}' is not a region of facts.yaml",
                                           gdoc.location(("groups", name, "regions", i))))
         groups[name] = RegionGroup(name, spec.get("label", name), frozenset(regions), spec.get("status", "uncertain"),
                                    str(spec.get("source", "")))

@@ -167,7 +167,7 @@ def build_dictionary(doc: Document) -> FactDictionary:
     errors: list[PolicyError] = []
 
     def fail(path, message, hint=""):
-        errors.append(PolicyError("facts_error", message, doc.location(path), hint))
+        errors.append(PolicyError(Code.FACTS_ERROR, message, doc.location(path), hint))
 
     data = doc.data if isinstance(doc.data, dict) else {}
     enums: dict[str, Type] = {}
