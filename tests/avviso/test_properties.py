@@ -254,7 +254,7 @@ def test_whatif_over_a_jsonl_export(tmp_path, registry, dul):
     assert (same["decisions"], same["changed"], same["transitions"]) == (3, 0, [])
     root = tmp_path / "policies"
     shutil.copytree(POLICIES, root)
-    from .test_avviso_walkthrough import open_gap_after_dul_i
+    from .test_walkthrough import open_gap_after_dul_i
     open_gap_after_dul_i(root)
     made = new_edition(root, Registry.load(root).get(DUL, "2013"), "2015", dt.date(2015, 7, 1), dt.date(2019, 1, 21))
     text = made.policy_path.read_text().replace("amount: {value: 2600.00,", "amount: {value: 3000.00,")

@@ -14,7 +14,7 @@ import pytest
 from almp.cli import main
 from engine.errors import PolicyNotFound
 
-from .conftest import POLICIES
+from ..conftest import POLICIES
 
 DUL = "lombardia/dote-unica-lavoro"
 FIRST_DAY = dt.date(2013, 10, 21)
