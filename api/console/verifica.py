@@ -6,7 +6,6 @@ computed in memory and sent back to the same page (POST bodies, never URLs).
 """
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import secrets
 from dataclasses import dataclass
@@ -16,7 +15,8 @@ from fastapi import APIRouter, Depends, Request
 
 from engine.errors import InputErrors, PolicyNotFound
 
-from ..service import settled
+from .. import jsontext
+from ..service import run_engine
 from ..store.repository import IdempotencyConflict
 from .session import User, check_csrf, need
 from .views import fragment, page
@@ -113,7 +113,7 @@ def evaluate_one(service, policy, facts: dict, as_of: dt.date) -> dict:
     out = {"policy": policy, "missing": missing, "problems": [], "result": None, "state": "da-completare"}
     try:
         # the same run as POST /v1/eligibility, so the page and the API cannot disagree
-        result = service.kinds["eligibility"].run(policy, mine, as_of)
+        result = run_engine("eligibility", policy, mine, as_of)
     except InputErrors as exc:
         out["problems"] = [p for p in exc.problems if p.code != "missing_fact"]
         if out["problems"]:
@@ -213,16 +213,16 @@ async def registra(request: Request, user: Operator):
                 "person": {k: v for k, v in facts.items() if k in needed}}
         # the form's token makes a double submit return the same decisions, never new ones
         key = f"console:{token}:{policy.key}" if token else None
-        pending = svc.prepare("eligibility", body, caller=user.name, idempotency_key=key)
         try:
-            decision, created = settled(await asyncio.wrap_future(svc.committer.submit(pending)))
+            answer = await svc.eligibility(body, caller=user.name, idempotency_key=key)
         except IdempotencyConflict:
             return page(request, "verifica.html", status_code=409, user=user,
                         choices=_choices(svc.registry, as_of), choice=choice, as_of=as_of, fields=fields,
                         editions=editions, answers=results, token=secrets.token_urlsafe(16),
                         notice="Questa verifica era già stata registrata con fatti diversi: nulla è stato "
                                "cambiato. Controlli i fatti e registri di nuovo per una nuova decisione.")
-        stored.append({"id": decision.id, "policy": policy, "result": decision.result, "created": created})
+        stored.append({"id": answer.decision_id, "policy": policy, "result": jsontext.loads(answer.text),
+                       "created": answer.created})
     if not stored:
         return page(request, "verifica.html", status_code=422, user=user,
                     choices=_choices(svc.registry, as_of), choice=choice, as_of=as_of, fields=fields,
