@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from engine.expr.italian import sentence
 from engine.policy.loader import load_text
 
 MODES = {"free": "gratuito", "a_processo": "a processo", "a_risultato": "a risultato"}
@@ -42,6 +43,7 @@ class Item:
     line: int
     reference: str = ""
     condition: str = ""
+    sentence: str = ""  # the condition read in Italian
     reason: str = ""
     description: str = ""
     figures: dict = field(default_factory=dict)  # name -> Figure
@@ -93,15 +95,17 @@ def read_edition(policy) -> dict:
             for alt_index, alt in enumerate(rule.alternatives):
                 item.parts.append(Item(alt.id, alt.label, line("eligibility", index, "any_of", alt_index),
                                        _reference(alt.reference) if alt.reference != rule.reference else "",
-                                       condition=alt.condition.text,
+                                       condition=alt.condition.text, sentence=_read(alt, policy),
                                        extra={"parameters": _parameters(alt)}))
         else:
             alt = rule.alternatives[0]
             item.condition = alt.condition.text
+            item.sentence = _read(alt, policy)
             item.extra["parameters"] = _parameters(alt)
         requirements.append(item)
 
     points = [Item(r.id, r.label, line("points", i), _reference(r.reference), condition=r.condition.text,
+                   sentence=_read(r, policy),
                    figures={"points": _figure(r.points)}, extra={"parameters": _parameters(r)})
               for i, r in enumerate(policy.points)]
 
@@ -112,7 +116,8 @@ def read_edition(policy) -> dict:
         figures = {k: _figure(f) for k, f in (("amount", band.amount), ("duration_months", band.duration_months),
                                                ("max_doti", band.max_doti)) if f is not None}
         bands.append(Item(band.id, band.label, line("bands", i), _reference(band.rule.reference),
-                          condition=band.rule.condition.text, description=raw.get("description", ""),
+                          condition=band.rule.condition.text, sentence=_read(band.rule, policy),
+                          description=raw.get("description", ""),
                           figures=figures, extra={"parameters": _parameters(band.rule)}))
 
     services, outcomes, basket_note = [], [], ""
@@ -198,6 +203,14 @@ def _where(data: dict, path: tuple) -> str:
     except (KeyError, IndexError, TypeError, AttributeError):
         pass
     return ".".join(str(p) for p in path)
+
+
+def _read(rule, policy) -> str:
+    """The condition as an Italian sentence (engine.expr.italian); the code when it cannot be read."""
+    try:
+        return sentence(rule.condition.node, policy.dictionary)
+    except Exception:  # noqa: BLE001 - the page still shows the condition's text
+        return ""
 
 
 def _parameters(rule) -> list[tuple]:

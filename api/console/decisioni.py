@@ -146,7 +146,16 @@ def _decision_page(request: Request, user: User, decision_id: str, **extra):
     subject = decision.input.get("person") or decision.input.get("subject") or decision.input.get("plan") \
         or decision.input.get("claim") or {}
     return page(request, "decisione.html", user=user, d=decision, facts=subject, others=others,
-                chain=chain_status(request), **extra)
+                chain=chain_status(request), read=_reader(svc.registry.dictionary), **extra)
+
+
+def _reader(dictionary):
+    """A trace condition as an Italian sentence, with the parameter values it was evaluated with."""
+    from engine.expr.italian import describe
+
+    def read(entry: dict) -> str:
+        return describe(entry.get("condition") or "", dictionary, entry.get("parameters") or {})
+    return read
 
 
 @router.get("/decisioni/{decision_id}")

@@ -1,13 +1,12 @@
-"""it-IT formats for the console's pages (Babel): 1.800,00 €, 15/04/2019, 12,5%."""
+"""it-IT formats for the console's pages, from engine.i18n (the one place for formats): 1.800,00 €,
+15/04/2019, 12,5%; and the Italian words for statuses."""
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
-from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency, format_decimal, format_percent
+from engine import i18n
 
-LOCALE = "it_IT"
 STATUS = {"draft": "bozza", "active": "pubblicata", "closed": "chiusa"}
 FIGURE_STATUS = {"confirmed": "confermato", "uncertain": "incerto", "placeholder": "segnaposto"}
 
@@ -25,30 +24,32 @@ def _decimal(value) -> Decimal | None:
 
 def euro(value) -> str:
     number = _decimal(value)
-    return "—" if number is None else format_currency(number, "EUR", locale=LOCALE)
+    return "—" if number is None else i18n.money(number, "it")
 
 
 def number(value) -> str:
     n = _decimal(value)
-    return "—" if n is None else format_decimal(n, locale=LOCALE)
+    return "—" if n is None else i18n.number(n, "it")
 
 
 def percent(value) -> str:
     n = _decimal(value)
-    return "—" if n is None else format_percent(n, "#,##0.0%", locale=LOCALE)
+    return "—" if n is None else i18n.percent(n, "it")
 
 
 def date(value) -> str:
+    """A date (dd/mm/yyyy), or a moment with its time (dd/mm/yyyy HH:MM, UTC as stored)."""
     if value in (None, ""):
         return "—"
     if isinstance(value, str):
+        text = value.strip().replace("Z", "+00:00")
         try:
-            value = dt.date.fromisoformat(value[:10]) if len(value) <= 10 else dt.datetime.fromisoformat(value)
+            value = dt.date.fromisoformat(text) if len(text) <= 10 else dt.datetime.fromisoformat(text)
         except ValueError:
             return value
     if isinstance(value, dt.datetime):
-        return format_datetime(value, "dd/MM/yyyy HH:mm", locale=LOCALE)
-    return format_date(value, "dd/MM/yyyy", locale=LOCALE)
+        return f"{i18n.date(value.date(), 'it')} {value:%H:%M}"
+    return i18n.date(value, "it")
 
 
 def status(value: str) -> str:

@@ -40,6 +40,7 @@ class Field:
     kind: str  # date | int | decimal | boolean | enum | list
     values: tuple
     nullable: bool
+    labels: dict  # value -> Italian words (the fact dictionary's value_labels)
     value: object = None  # what the operator entered (text, or a list for list facts)
 
 
@@ -75,7 +76,7 @@ def fields_for(editions: list) -> list[Field]:
         kind = fact.type.kind
         values = fact.type.values if kind == "enum" else fact.type.item.values if kind == "list" else ()
         out.append(Field(name, fact.label, fact.description, "boolean" if kind == "bool" else kind, tuple(values),
-                         fact.nullable))
+                         fact.nullable, dict(getattr(fact, "value_labels", None) or {})))
     return out
 
 
