@@ -158,7 +158,13 @@ def main(argv=None) -> int:
     except SystemExit as exc:
         return 2 if exc.code else 0
     try:
-        return COMMANDS[args.command](args)
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()  # a reader that went away shows up here, not in the interpreter's exit flush
+        return code
+    except BrokenPipeError:
+        # `almp eval ... | head`: the reader closed the pipe; that is not an error worth a traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # what a shell reports for a writer ended by SIGPIPE (128 + 13)
     except (UsageError, InputErrors, PolicyNotFound) as exc:
         if isinstance(exc, InputErrors):
             for problem in exc.problems:
@@ -173,6 +179,13 @@ def main(argv=None) -> int:
     except AlmpError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except Exception as exc:
+        from api.store.db import connection_problem
+        problem = connection_problem(exc, getattr(args, "database", None))
+        if problem is None:
+            raise
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

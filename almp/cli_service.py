@@ -87,7 +87,9 @@ def _service(args, policies: bool = True):
         raise
     except Exception as exc:  # noqa: BLE001 - any driver error means we cannot reach the store
         store.close()
-        raise UsageError(f"{store.url}: cannot open the decision store: {exc}") from None
+        from api.store.db import connection_problem
+        raise UsageError(connection_problem(exc, args.database)
+                         or f"{store.url}: cannot open the decision store: {exc}") from None
     root = getattr(args, "policies", None) or DEFAULT_POLICIES
     registry = Registry.load(root) if policies else _EmptyRegistry()
     return Service(registry, store)

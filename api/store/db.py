@@ -97,3 +97,33 @@ def current_revision(engine: Engine) -> str | None:
     from alembic.runtime.migration import MigrationContext
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def connection_problem(exc: BaseException, explicit_url: str | None = None) -> str | None:
+    """One line saying what to do when ``exc`` means the database cannot be reached, else ``None``.
+
+    The driver's own text runs to several lines and, raised from a command, to a long traceback;
+    the person starting almp needs the cause and the fix.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
+
+    if not isinstance(exc, OperationalError):
+        return None
+    if exc.statement is not None and not exc.connection_invalidated:
+        return None  # a failing statement on a live connection is not about reaching the database
+    detail = " ".join(str(exc.orig).split())
+    try:
+        url = make_url(database_url(explicit_url))
+    except Exception:  # noqa: BLE001 - an unparsable URL fails earlier, with its own message
+        return None
+    shown = url.render_as_string(hide_password=True)
+    if url.get_backend_name() != "postgresql":
+        return f"cannot open the database {shown}: {detail}"
+    host, port, user = url.host or "localhost", url.port or 5432, url.username or "postgres"
+    if f'database "{url.database}" does not exist' in detail:
+        return (f'PostgreSQL database "{url.database}" does not exist on {host}:{port}; create it with '
+                f"`createdb -h {host} -p {port} -U {user} {url.database}` (almp creates the tables)")
+    if "Connection refused" in detail or "could not connect" in detail or "timeout expired" in detail:
+        return f"cannot reach PostgreSQL at {host}:{port} ({shown}): is the server running there?"
+    return f"cannot connect to {shown}: {detail}"
