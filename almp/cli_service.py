@@ -109,12 +109,21 @@ def cmd_serve(args) -> int:
     os.environ["ALMP_DATABASE_URL"] = url
     os.environ["ALMP_MIGRATE"] = "0"
     os.environ["ALMP_POLICIES"] = str(args.policies or DEFAULT_POLICIES)
+    workers = args.workers if args.workers > 1 else None
+    if workers:
+        # Every worker is a fresh process that loads the editions itself; the band analysis is ~80%
+        # of that and needs doing once, here (bad files stop us before any worker starts).
+        from engine.policy.registry import Registry
+        Registry.load(os.environ["ALMP_POLICIES"])
+        os.environ["ALMP_POLICIES_CHECKED"] = "1"
     if args.keys_file:
         os.environ["ALMP_API_KEYS_FILE"] = args.keys_file
     print(f"almp: serving http://{args.host}:{args.port}/v1 (docs /docs, web console /console), "
           f"store {_safe(url)}", file=sys.stderr)
+    # A worker that is still starting answers the supervisor's ping late on a busy machine; at
+    # uvicorn's default of 5 s it is killed and restarted from scratch, again and again.
     uvicorn.run("api.app:app_from_env", factory=True, host=args.host, port=args.port,
-                workers=args.workers if args.workers > 1 else None, access_log=args.access_log)
+                workers=workers, access_log=args.access_log, timeout_worker_healthcheck=30)
     return 0
 
 

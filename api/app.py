@@ -32,10 +32,12 @@ Bad input gets 422 with the path (`loc`) of every bad field."""
 
 
 def create_app(*, policies: str | Path | None = None, database_url: str | None = None,
-               keys: KeyRing | None = None, registry: Registry | None = None, migrate: bool = True) -> FastAPI:
+               keys: KeyRing | None = None, registry: Registry | None = None, migrate: bool = True,
+               analyse_bands: bool = True) -> FastAPI:
     """Build the app. Defaults: shipped policies (or ALMP_POLICIES), ALMP_DATABASE_URL or ./almp.db,
     keys from ALMP_API_KEYS_FILE (default ./almp-keys.txt) and ALMP_API_KEYS."""
-    registry = registry or Registry.load(policies or os.environ.get("ALMP_POLICIES") or DEFAULT_POLICIES)
+    registry = registry or Registry.load(policies or os.environ.get("ALMP_POLICIES") or DEFAULT_POLICIES,
+                                         analyse_bands=analyse_bands)
     store = Store(database_url)
     if migrate:
         upgrade(store.url)
@@ -54,7 +56,9 @@ def create_app(*, policies: str | Path | None = None, database_url: str | None =
 
 def app_from_env() -> FastAPI:
     """Factory for ``uvicorn --factory api.app:app_from_env`` (what ``almp serve`` runs)."""
-    return create_app(migrate=os.environ.get("ALMP_MIGRATE", "1") != "0")
+    # ALMP_POLICIES_CHECKED=1: the parent `almp serve` has fully checked these files already
+    return create_app(migrate=os.environ.get("ALMP_MIGRATE", "1") != "0",
+                      analyse_bands=os.environ.get("ALMP_POLICIES_CHECKED") != "1")
 
 
 def _errors(items: list[dict], status: int = 422) -> ExactJSONResponse:

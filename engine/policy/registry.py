@@ -53,8 +53,12 @@ class Registry:
             editions.sort(key=lambda p: p.valid_from)
 
     @classmethod
-    def load(cls, root: str | Path, only: list[Path] | None = None) -> "Registry":
-        """Load and check editions (all under ``root``, or just ``only``); raise ``PolicyErrors``."""
+    def load(cls, root: str | Path, only: list[Path] | None = None, *, analyse_bands: bool = True) -> "Registry":
+        """Load and check editions (all under ``root``, or just ``only``); raise ``PolicyErrors``.
+
+        ``analyse_bands=False`` skips the band overlap/gap analysis (most of the load time): for
+        processes loading files another process has just checked (``almp serve`` workers).
+        """
         root = Path(root).resolve()
         facts_path = root / FACTS_FILE
         facts_doc = load_file(facts_path)
@@ -73,7 +77,7 @@ class Registry:
                     errors.extend(exc.errors)
                 continue
             errors.extend(_check_placement(policy, path, root, doc.location))
-            if only is None or path.resolve() in only:
+            if analyse_bands and (only is None or path.resolve() in only):
                 errors.extend(check_bands(policy, doc.location))
             policies.append(policy)
         errors.extend(_check_windows(policies))
