@@ -34,7 +34,8 @@ SHELLS = {"sh", "bash", "shell"}
 FENCE = re.compile(r"^(\s*)```(\w*)\s*$")
 SKIP = re.compile(r"<!--\s*readme-test:\s*skip:\s*(\S.*?)\s*-->")
 INSTALL = "python3 -m venv .venv && .venv/bin/pip install -e '.[dev]'"
-SERVE = re.compile(r"^(?:true && )?(?P<cmd>\S*almp serve\b[^#&]*?)\s*&?\s*(?:#.*)?$")
+# `[... && ][VAR=value ...]almp serve [options] [&] [# comment]`
+SERVE = re.compile(r"^(?P<pre>.*?&&\s*)?(?P<cmd>(?:\w+=\S+\s+)*\S*almp serve\b[^#&]*?)\s*&?\s*(?:#.*)?$")
 
 PREAMBLE = r"""
 set -eo pipefail
@@ -47,7 +48,7 @@ trap __stop EXIT
 trap 'echo "README.md:$__line: failed (exit $?): $BASH_COMMAND" >&2' ERR
 __serve() {  # start `almp serve ...` in the background and wait until it is healthy
   __stop
-  "$@" --port "$ALMP_README_PORT" > serve.log 2>&1 &
+  env "$@" --port "$ALMP_README_PORT" > serve.log 2>&1 &
   __server=$!
   for _ in $(seq 1 1800); do
     if command curl -sf "localhost:$ALMP_README_PORT/v1/health" > /dev/null; then return 0; fi
@@ -90,7 +91,7 @@ def script_for(block: str) -> str:
     for line in block.splitlines():
         serve = SERVE.match(line.strip())
         if serve:
-            line = f"__serve {serve.group('cmd')}"
+            line = f"{serve.group('pre') or ''}__serve {serve.group('cmd')}"
         out.append(line.replace("localhost:8000", "localhost:$ALMP_README_PORT")
                    .replace("127.0.0.1:8000", "127.0.0.1:$ALMP_README_PORT"))
     return "\n".join(out)
@@ -103,7 +104,9 @@ def test_the_readme_blocks_are_found_and_the_skip_list_is_tiny():
     assert len(skipped) <= 2, f"README blocks not run by tests: {skipped}"
     assert any("almp serve" in body for _, body, reason in blocks if not reason)
     assert script_for("python3 -m venv .venv && .venv/bin/pip install -e '.[dev]' && .venv/bin/almp serve  # x") \
-        == "__serve .venv/bin/almp serve"
+        == "true && __serve .venv/bin/almp serve"
+    assert script_for("ALMP_DATABASE_URL=sqlite:///x.db almp serve --workers 2 &") \
+        == "__serve ALMP_DATABASE_URL=sqlite:///x.db almp serve --workers 2"
 
 
 def test_every_readme_shell_block_runs(tmp_path):
