@@ -181,7 +181,7 @@ def cmd_new_avviso(args) -> int:
 
 # -- diff -----------------------------------------------------------------------------------------
 def cmd_diff(args) -> int:
-    from engine.policy.compiler import plain
+    from engine.values import plain
     from engine.avviso.diff import as_json, diff_documents, render_text
     from engine.policy.loader import load_file
     root = _root(args)

@@ -79,3 +79,16 @@ def in_range(number, minimum=None, maximum=None):
     if maximum is not None and number > maximum:
         raise ValueError(f"must be at most {maximum}, got {number}")
     return number
+
+
+def plain(value):
+    """Data as JSON-ready values: dates as ISO text, Decimals as their text, tuples as lists (deep)."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value

@@ -21,7 +21,8 @@ from engine.decide.backends import ReferenceBackend
 from engine.errors import PolicyError, PolicyErrors, SourceLocation
 from engine.policy.bands import check_bands
 from engine.policy.catalogue import attach_shared_texts
-from engine.policy.compiler import compile_policy, make_bundle, plain
+from engine.policy.compiler import compile_policy, make_bundle
+from engine.values import plain
 from engine.policy.loader import load_text
 from engine.policy.registry import Registry, _check_windows
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from engine.policy.compiler import plain
+from engine.values import plain
 
 from ..deps import ServiceDep
 from ..exact_json import ExactJSONResponse, ExactJSONRoute

@@ -1,6 +1,6 @@
 """What changed between two editions, in a policy officer's words, ordered by effect.
 
-Works on the plain document (``Policy.document`` or ``compiler.plain`` of a loaded file),
+Works on the plain document (``Policy.document`` or ``values.plain`` of a loaded file),
 so it needs no compilation and sections it does not know (added to the format later,
 e.g. service baskets or outcome payments) still show up, generically, as "other changes".
 Lists of mappings with an ``id`` are matched by id, so reordering rules is not a change.

@@ -22,6 +22,7 @@ from ..errors import AlmpError, Code, InputErrors, PolicyError, PolicyErrors, Po
 from ..decide.evaluate import evaluate
 from ..policy.registry import Registry
 from ..policy.loader import load_file
+from ..values import plain
 
 EXPECT_KEYS = {"eligible", "band", "amount", "duration_months", "points", "reasons", "error"}
 # Cases with a `plan:` (cost_plan) or a `claim:` (price_claim) instead of a person.
@@ -89,16 +90,6 @@ def load_cases(path: Path):
         yield case, doc.location(("cases", i)).line, data["policy"], data.get("version")
 
 
-def _plain(value):
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
 def run_case(registry: Registry, case: dict, policy_id: str, version: str | None, backend_for) -> list[str]:
     """Failures of one case (empty when it passes)."""
     expect = case["expect"]
@@ -107,7 +98,7 @@ def run_case(registry: Registry, case: dict, policy_id: str, version: str | None
         return _run_money_case(registry, case, policy_id, version, as_of, backend_for)
     try:
         policy = registry.get(policy_id, case.get("version", version), as_of)
-        result = evaluate(policy, _plain(case.get("person", case.get("subject"))), as_of, backend_for(policy))
+        result = evaluate(policy, plain(case.get("person", case.get("subject"))), as_of, backend_for(policy))
     except InputErrors as exc:
         if expect.get("error") == "input":
             return []
@@ -147,9 +138,9 @@ def _run_money_case(registry, case, policy_id, version, as_of, backend_for) -> l
     try:
         policy = registry.get(policy_id, case.get("version", version), as_of)
         if "plan" in case:
-            result = cost_plan(policy, _plain(case["plan"]), as_of, backend_for(policy))
+            result = cost_plan(policy, plain(case["plan"]), as_of, backend_for(policy))
         else:
-            result = price_claim(policy, _plain(case["claim"]), backend_for(policy))
+            result = price_claim(policy, plain(case["claim"]), backend_for(policy))
     except InputErrors as exc:
         return [] if expect.get("error") == "input" else [f"input error: {exc}"]
     except PolicyNotFound as exc:

@@ -18,6 +18,7 @@ from typing import Callable
 from ..errors import Code, PolicyErrors
 from ..expr.types import DATE, DECIMAL, INT
 from ..suggest import suggest
+from ..values import plain
 from .basket import Costs, compile_costs
 from .context import CompileContext
 from .facts import FactDictionary, build_dictionary
@@ -43,19 +44,6 @@ def compile_bundle(bundle: dict) -> Policy:
     dictionary = build_dictionary(load_text(bundle["facts"], "facts.yaml"))
     doc = load_text(bundle["policy"], bundle.get("policy_file", "policy.yaml"))
     return compile_policy(doc, dictionary, bundle)
-
-
-def plain(value):
-    """Document data as JSON-ready values (dates as ISO text, Decimals as text)."""
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
 
 
 @dataclass
