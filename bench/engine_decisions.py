@@ -38,8 +38,7 @@ def hand_written(env):
     lomb = env["residence_region"] == "lombardia" or env["domicile_region"] == "lombardia"
     status, age, months, wp = env["employment_status"], env["age"], env["unemployment_months"], env["workplace_region"]
     solid, last = env["solidarity_agreement"], env["last_cigd_period"]
-    eligible = ((age <= 29 and status in ("unemployed", "inactive", "student") and lomb)
-                or (status == "unemployed" and lomb)
+    eligible = ((status == "unemployed" and lomb)  # young inoccupati need a DID too, so they are unemployed
                 or (status == "unemployed" and env["income_support"] == "mobility" and wp == "lombardia")
                 or (status == "suspended" and env["income_support"] in ("cigd", "cigs") and wp == "lombardia")
                 or (solid and wp == "lombardia") or (last and wp == "lombardia"))
