@@ -89,7 +89,16 @@ def cmd_validate(args) -> int:
                 print(f"      uncertain   {path_text} = {fig.value}  (line {fig.location.line}): {why}")
             for point in points:  # open points that are not figures (an act's number, a window's end)
                 print(f"      uncertain   {point['about']}: {point['missing']}")
+            for text in statement_gaps(policy, root):
+                print(f"      warning: statement text missing: {text}")
     return status
+
+
+def statement_gaps(policy, root) -> list[str]:
+    """The texts a statement of reasons of this edition would lack (see engine.statement.coverage)."""
+    from engine.statement.coverage import missing_texts
+    from engine.statement import load_authorities
+    return missing_texts(policy, load_authorities(root))
 
 
 def cmd_test(args) -> int:
@@ -116,6 +125,9 @@ def cmd_eval(args) -> int:
     policy = registry.get(args.policy, args.version, as_of)
     result = evaluate(policy, person, as_of, _backend_factory(args.backend)(policy))
     print(dump(result))
+    if args.statement:
+        from .cli_statement import eval_statement
+        eval_statement(registry.root, policy, "eligibility", person, as_of, result, args.statement)
     return 0
 
 
@@ -144,9 +156,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", help="pin an edition instead of choosing by date")
     p.add_argument("--policies", help="policies folder (default: the shipped policies)")
     p.add_argument("--backend", choices=["durable", "reference"], default="durable")
+    p.add_argument("--statement", metavar="FILE", help="also write its statement of reasons, marked as not a "
+                                                       "decision (format from the extension: .pdf .html .odt .json)")
     # Imported here: each command module imports this one for its shared helpers.
-    from . import cli_avviso, cli_costs, cli_service
-    for module in (cli_costs, cli_service, cli_avviso):
+    from . import cli_avviso, cli_costs, cli_service, cli_statement
+    for module in (cli_costs, cli_service, cli_avviso, cli_statement):
         module.register(sub, COMMANDS)
     return parser
 

@@ -19,7 +19,11 @@ def cmd_cost(args) -> int:
     plan = read_json(args.plan)
     as_of = args.as_of or dt.date.today()
     policy = registry.get(args.policy, args.version, as_of)
-    print(dump(cost_plan(policy, plan, as_of, _backend_factory(args.backend)(policy))))
+    result = cost_plan(policy, plan, as_of, _backend_factory(args.backend)(policy))
+    print(dump(result))
+    if args.statement:
+        from .cli_statement import eval_statement
+        eval_statement(registry.root, policy, "plan", plan, as_of, result, args.statement)
     return 0
 
 
@@ -37,7 +41,11 @@ def cmd_claim(args) -> int:
         raise InputErrors([InputProblem(("start_date",), "missing_field", "'start_date' is required")])
     # The edition is the one in force when the dote or voucher started.
     policy = registry.get(args.policy, args.version, start)
-    print(dump(price_claim(policy, claim, _backend_factory(args.backend)(policy))))
+    result = price_claim(policy, claim, _backend_factory(args.backend)(policy))
+    print(dump(result))
+    if args.statement:
+        from .cli_statement import eval_statement
+        eval_statement(registry.root, policy, "claim", claim, start or policy.valid_from, result, args.statement)
     return 0
 
 
@@ -50,6 +58,7 @@ def register(sub, commands) -> None:
     p.add_argument("--version", help="pin an edition instead of choosing by date")
     p.add_argument("--policies", help="policies folder (default: the shipped policies)")
     p.add_argument("--backend", choices=["durable", "reference"], default="durable")
+    _statement_arg(p)
     commands["cost"] = cmd_cost
 
     p = sub.add_parser("claim", help="price a claim: services delivered and employment outcome")
@@ -58,4 +67,10 @@ def register(sub, commands) -> None:
     p.add_argument("--version", help="pin an edition instead of the one in force at start_date")
     p.add_argument("--policies", help="policies folder (default: the shipped policies)")
     p.add_argument("--backend", choices=["durable", "reference"], default="durable")
+    _statement_arg(p)
     commands["claim"] = cmd_claim
+
+
+def _statement_arg(p) -> None:
+    p.add_argument("--statement", metavar="FILE", help="also write its statement of reasons, marked as not a "
+                                                       "decision (format from the extension: .pdf .html .odt .json)")

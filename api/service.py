@@ -206,6 +206,8 @@ class Service:
         self.engine_version = engine_version()
         # reads self.store at each batch, so a store swapped in (tests, reconfiguration) is used next
         self.committer = GroupCommitter(lambda: self.store)
+        from .statements import Statements
+        self.statements = Statements(self)
 
     # -- deciding ------------------------------------------------------------------------------
     async def eligibility(self, body: dict, *, caller: str, idempotency_key: str | None = None) -> Answer:
@@ -251,10 +253,11 @@ class Service:
         # The caller is part of the request: another key reusing an idempotency key gets 409, never
         # someone else's decision.
         req_hash = repository.request_hash(kind, {"caller": caller, "request": stored_input})
+        basis, authority = self.statements.basis_for(policy)  # recorded so its statement never changes
         return repository.PendingDecision.build(
             kind=kind, policy=policy, as_of=as_of, input=stored_input, result=result,
             engine_version=self.engine_version, caller=caller, idempotency_key=idempotency_key,
-            req_hash=req_hash)
+            req_hash=req_hash, statement_basis=basis, authority=authority)
 
     def get(self, decision_id: str) -> repository.StoredDecision:
         with self.store.reading() as session:

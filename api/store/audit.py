@@ -18,7 +18,7 @@ from .. import jsontext
 from . import merkle
 from .chain import GENESIS, UnknownScheme, row_hash
 from .checkpoint import Checkpoint, CheckpointError, Sink, Signer, check
-from .tables import ChainHead, Decision, Edition
+from .tables import AuthorityText, ChainHead, Decision, Edition
 
 
 @dataclass
@@ -151,6 +151,11 @@ def verify_chain(session: Session, checkpoints: list[Checkpoint] | None = None, 
         if content_hash(jsontext.loads(edition.bundle_json)) != edition.content_hash:
             return broken(f"stored edition {edition.policy_id}@{edition.version} ({edition.content_hash}) was "
                           f"altered: its texts no longer match its hash", None)
+    for authority in session.execute(select(AuthorityText)).scalars():
+        from engine.statement.authority import text_hash
+        if text_hash(authority.text) != authority.hash:
+            return broken(f"stored authority text {authority.folder} ({authority.hash}) was altered: it no longer "
+                          "matches its hash", None)
     return ChainReport(True, count, prev_seq, root_hash=hex_root(acc.root()), checkpoints_checked=matched,
                        latest_checkpoint=latest)
 

@@ -2,7 +2,8 @@
 
 A row's ``hash_scheme`` says which fields its hash covers, so rows written before a field
 existed keep verifying: scheme 1 is the original field set; scheme 2 adds the scheme itself,
-the subject pseudonym and the sealed (encrypted) personal facts. New rows use ``CURRENT``.
+the subject pseudonym and the sealed (encrypted) personal facts; scheme 3 adds the statement
+basis (template version and authority text hash of the statement of reasons). New rows use ``CURRENT``.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import hashlib
 from .. import jsontext
 
 GENESIS = "sha256:" + "0" * 64
-CURRENT = 2
+CURRENT = 3
 
 
 def utc_text(moment: dt.datetime) -> str:
@@ -37,7 +38,11 @@ def _content_v2(row) -> dict:
     return {**_content_v1(row), "hash_scheme": 2, "subject": row.subject, "sealed": row.sealed}
 
 
-SCHEMES = {1: _content_v1, 2: _content_v2}
+def _content_v3(row) -> dict:
+    return {**_content_v2(row), "hash_scheme": 3, "statement_basis": row.statement_basis}
+
+
+SCHEMES = {1: _content_v1, 2: _content_v2, 3: _content_v3}
 
 
 class UnknownScheme(ValueError):

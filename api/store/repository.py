@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from .. import jsontext
 from .audit import ChainReport, verify_chain  # noqa: F401 - re-exported
 from .chain import CURRENT, row_hash, utc_text
-from .tables import ChainHead, Decision, Edition
+from .tables import AuthorityText, ChainHead, Decision, Edition
 
 
 class IdempotencyConflict(Exception):
@@ -102,6 +102,25 @@ def _store_edition(session: Session, policy) -> None:
                             stored_at=dt.datetime.now(dt.timezone.utc)))
 
 
+def _store_authority(session: Session, authority) -> None:
+    if session.get(AuthorityText, authority.hash) is None:
+        session.add(AuthorityText(hash=authority.hash, folder=authority.folder, text=authority.text,
+                                  stored_at=dt.datetime.now(dt.timezone.utc)))
+
+
+def get_statement_basis(session: Session, decision_id: str) -> tuple[dict | None, str | None]:
+    """(the decision's recorded statement basis, the authority text it names); (None, None) before statements."""
+    basis = session.execute(select(Decision.statement_basis).where(Decision.id == decision_id)).scalar_one_or_none()
+    if basis is None:
+        return None, None
+    basis = jsontext.loads(basis)
+    text = None
+    if basis.get("authority"):
+        found = session.get(AuthorityText, basis["authority"])
+        text = None if found is None else found.text
+    return basis, text
+
+
 @dataclass(frozen=True)
 class PendingDecision:
     """A decision evaluated and turned into its stored text, waiting for its place in the chain.
@@ -121,16 +140,21 @@ class PendingDecision:
     result_json: str
     trace_json: str
     subject: str | None = None  # the subject's pseudonym (api.pseudonym), if the caller named one
+    statement_basis: str | None = None  # canonical JSON {"template", "authority"} (api.statements)
+    authority: object = None  # engine.statement.Authority whose text the basis names, stored by hash
 
     @classmethod
     def build(cls, *, kind: str, policy, as_of: dt.date, input: dict, result: dict, engine_version: str,
               caller: str, idempotency_key: str | None, req_hash: str,
-              subject: str | None = None) -> "PendingDecision":
+              subject: str | None = None, statement_basis: dict | None = None,
+              authority=None) -> "PendingDecision":
         body = dict(result)
         trace = body.pop("trace", None)  # costing results carry no trace
         return cls(kind=kind, policy=policy, as_of=as_of, engine_version=engine_version, caller=caller,
                    idempotency_key=idempotency_key, req_hash=req_hash, input_json=jsontext.canonical(input),
-                   result_json=jsontext.canonical(body), trace_json=jsontext.canonical(trace), subject=subject)
+                   result_json=jsontext.canonical(body), trace_json=jsontext.canonical(trace), subject=subject,
+                   statement_basis=None if statement_basis is None else jsontext.canonical(statement_basis),
+                   authority=authority)
 
 
 @dataclass(frozen=True)
@@ -172,7 +196,7 @@ def append_batch(session: Session, items: list[PendingDecision]) -> list:
     if keys:
         for row in session.execute(select(Decision).where(Decision.idempotency_key.in_(keys))).scalars():
             earlier[row.idempotency_key] = (row.request_hash, StoredDecision.from_row(row))
-    editions = {}
+    editions, authorities = {}, {}
     seq, prev = head.seq, head.row_hash
     rows, outcomes = [], []
     for item in items:
@@ -183,13 +207,16 @@ def append_batch(session: Session, items: list[PendingDecision]) -> list:
             continue
         policy = item.policy
         editions.setdefault(policy.content_hash, policy)
+        if item.authority is not None:
+            authorities.setdefault(item.authority.hash, item.authority)
         seq += 1
         values = dict(seq=seq, id=str(uuid.uuid4()), created_at=dt.datetime.now(dt.timezone.utc),
                       kind=item.kind, policy_id=policy.id, version=policy.version,
                       content_hash=policy.content_hash, engine_version=item.engine_version, as_of=item.as_of,
                       caller=item.caller, idempotency_key=key, request_hash=item.req_hash,
                       input_json=item.input_json, result_json=item.result_json, trace_json=item.trace_json,
-                      prev_hash=prev, row_hash="", hash_scheme=CURRENT, subject=item.subject, sealed=None)
+                      prev_hash=prev, row_hash="", hash_scheme=CURRENT, subject=item.subject, sealed=None,
+                      statement_basis=item.statement_basis)
         values["row_hash"] = prev = row_hash(_RowView(values))
         appended = AppendedRow(values)
         rows.append(values)
@@ -199,6 +226,8 @@ def append_batch(session: Session, items: list[PendingDecision]) -> list:
     if rows:
         for policy in editions.values():
             _store_edition(session, policy)
+        for authority in authorities.values():
+            _store_authority(session, authority)
         session.flush()
         session.execute(insert(Decision), rows)
         head.seq = seq

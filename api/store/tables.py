@@ -42,6 +42,20 @@ class Decision(Base):
     hash_scheme: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
     subject: Mapped[str | None] = mapped_column(String(80), nullable=True, index=True)  # api.pseudonym
     sealed: Mapped[str | None] = mapped_column(Text, nullable=True)  # personal facts, encrypted
+    # canonical JSON {"template": V, "authority": "sha256:..."}: what its statement of reasons is
+    # rendered with (api.statements); NULL for decisions stored before statements existed
+    statement_basis: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class AuthorityText(Base):
+    """The exact text of an authority's statement settings (policies/<authority>/authority.yaml), by hash."""
+
+    __tablename__ = "authority_texts"
+
+    hash: Mapped[str] = mapped_column(String(80), primary_key=True)
+    folder: Mapped[str] = mapped_column(String(64), nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    stored_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
 
 class Edition(Base):

@@ -96,16 +96,20 @@ def money(value, lang: str) -> str:
 
 
 def short_act(title: str) -> str:
-    """An act's short name for a citation: its title up to the first ', ' or ' – ' outside «…»."""
-    depth = 0
+    """An act's short name for a citation: its title up to the first ' – ' outside «…» (else the first ', '
+    not followed by the act's number), e.g. 'D.Lgs. 14 settembre 2015, n. 148'."""
+    dashes, commas, depth = [], [], 0
     for i, ch in enumerate(title):
         if ch == "«":
             depth += 1
         elif ch == "»":
             depth = max(0, depth - 1)
-        elif depth == 0 and (title.startswith(", ", i) or title.startswith(" – ", i)):
-            return title[:i]
-    return title
+        elif depth == 0 and title.startswith(" – ", i):
+            dashes.append(i)
+        elif depth == 0 and title.startswith(", ", i) and not title.startswith(", n. ", i):
+            commas.append(i)
+    cut = (dashes or commas or [len(title)])[0]
+    return title[:cut]
 
 
 def reference_text(ref: dict | None, acts: dict) -> str:
@@ -313,7 +317,8 @@ class _Builder:
             origin = "derived"
             src_value = (raw or {}).get(fact.derived_from)
             origin_text = self.w("origin.derived", source=self.fact(fact.derived_from).label,
-                                 source_value=self.value(fact.derived_from, src_value),
+                                 source_value=self.value(fact.derived_from, src_value) if src_value is not None
+                                 else self.w("value.absent"),
                                  as_of=i18n.date(self.r.as_of, self.lang))
             if src_value is not None and fact.derivation == "completed_months":
                 start = dt.date.fromisoformat(str(src_value))

@@ -100,6 +100,7 @@ def copy_policies(root: Path) -> Path:
     target.mkdir(parents=True)
     for version in ("2013", "2019"):
         shutil.copy(POLICIES / "lombardia" / "dote-unica-lavoro" / f"{version}.yaml", target)
+    shutil.copy(POLICIES / "lombardia" / "authority.yaml", root / "lombardia")  # statements' appeal clause
     return root
 
 
