@@ -98,6 +98,8 @@ def assert_pdfa(pdf: bytes):
         meta = doc.open_metadata()
         assert meta.get("pdfaid:part") == "2" and meta.get("pdfaid:conformance") == "A"
         assert not doc.is_encrypted
+        assert doc.check_pdf_syntax() == [] and doc.pdf_version <= "1.7"  # PDF/A-2 is PDF 1.7
+        assert meta.get("dc:title") and "/ID" in doc.trailer
         intents = doc.Root.OutputIntents
         assert len(intents) >= 1 and intents[0].S == "/GTS_PDFA1" and "/DestOutputProfile" in intents[0]
         assert doc.Root.MarkInfo.Marked is True and "/StructTreeRoot" in doc.Root

@@ -234,7 +234,7 @@ class _Builder:
     def is_refusal(self, decision) -> bool:
         """A refusal of an application: an eligibility decision not granted, or a plan not approved."""
         if self.r.kind == "eligibility":
-            return not decision["eligible"]
+            return decision["eligible"] is False  # an undetermined outcome (missing facts) refuses nothing
         if self.r.kind == "plan":
             return not self.r.result.get("approved", False)
         return False
@@ -388,7 +388,7 @@ class _Builder:
             if not satisfied:
                 row["reason"] = self.text(rule.reason, f"eligibility {rule.id}: reason")
             rules.append(row)
-        if refusal or not decision["eligible"]:
+        if refusal or decision["eligible"] is False:
             rules.sort(key=lambda r: r["satisfied"])  # stable: failed first, file order kept within each
         points = []
         for rule in self.p.points:
@@ -444,9 +444,10 @@ class _Builder:
     def eligibility_outcome(self, decision) -> dict:
         subject = self.p.subject if self.p.subject in ("person", "partnership") else "person"
         eligible = decision["eligible"]
-        out = {"eligible": eligible, "summary": self.w(f"eligible.{subject}") if eligible else
-               self.w(f"refused.{subject}"), "refusal_reasons": [], "items": [], "lines": [], "totals": []}
-        if not eligible:
+        summary = self.w(f"eligible.{subject}") if eligible is True else self.w(f"refused.{subject}") \
+            if eligible is False else self.w("undetermined")
+        out = {"eligible": eligible, "summary": summary, "refusal_reasons": [], "items": [], "lines": [], "totals": []}
+        if eligible is not True:
             for r in decision.get("reasons", []):
                 rule = next((x for x in self.p.eligibility if x.id == r["rule"]), None)
                 out["refusal_reasons"].append({
@@ -716,7 +717,7 @@ class _Builder:
         for path in paths:
             fig = by_path.get(path)
             value = "" if fig is None or fig.value is None else f" = {i18n.number(fig.value, self.lang)}"
-            out.append(f"{_figure_name(path, self.p)}{value}")
+            out.append(f"{_figure_name(path, self.p, self.w)}{value}")
         return [self.w("provisional.intro")] + out
 
     def act_line(self, act: dict) -> str:
@@ -771,7 +772,7 @@ def _json_path(path: tuple) -> str:
     return ("$." + ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in path)).replace(".[", "[")
 
 
-def _figure_name(path: str, policy) -> str:
+def _figure_name(path: str, policy, w: Words) -> str:
     """A provisional figure's name in the edition's words where the path allows it."""
     import re
     m = re.fullmatch(r"\$\.parameters\.([\w-]+)", path)
@@ -780,10 +781,12 @@ def _figure_name(path: str, policy) -> str:
     m = re.fullmatch(r"\$\.bands\[(\d+)\]\.benefit\.(\w+)", path)
     if m and int(m.group(1)) < len(policy.bands):
         band = policy.bands[int(m.group(1))]
-        return f"fascia {band.id} ({band.label}) – {m.group(2)}"
+        what = {"amount": w("dote"), "duration_months": w("duration"), "max_doti": w("max_doti")}.get(m.group(2),
+                                                                                                  m.group(2))
+        return f"{w('band')} {band.id} ({band.label}) – {what}"
     m = re.fullmatch(r"\$\.points\[(\d+)\]\.points", path)
     if m and int(m.group(1)) < len(policy.points):
-        return f"{policy.points[int(m.group(1))].label} – punti"
+        return f"{policy.points[int(m.group(1))].label} – {w('points_total')}"
     return path.removeprefix("$.")
 
 
