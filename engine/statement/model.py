@@ -80,6 +80,9 @@ def fact_value_text(fact, value, lang: str, w: Words) -> str:
             number = Decimal(str(value))
         except ArithmeticError:
             return str(value)
+        if unit in ("years", "months", "days") and number != number.to_integral():
+            # a fraction (e.g. exact age 45,367123 anni) is shown in full: conditions compare it exactly
+            return f"{i18n.number(number, lang)} {w(f'unitname.{unit}')}"
         if unit:
             return i18n.quantity(int(number) if number == number.to_integral() and unit in ("years", "months", "days")
                                  else number, unit, lang)
@@ -716,9 +719,16 @@ class _Builder:
         out = []
         for path in paths:
             fig = by_path.get(path)
-            value = "" if fig is None or fig.value is None else f" = {i18n.number(fig.value, self.lang)}"
+            value = "" if fig is None or fig.value is None else f" = {self.figure_text(fig.value)}"
             out.append(f"{_figure_name(path, self.p, self.w)}{value}")
         return [self.w("provisional.intro")] + out
+
+    def figure_text(self, value) -> str:
+        if isinstance(value, dt.date):
+            return i18n.date(value, self.lang)
+        if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+            return i18n.number(value, self.lang)
+        return str(value)
 
     def act_line(self, act: dict) -> str:
         date = f", {i18n.date(act['date'], self.lang)}" if act.get("date") else ""
