@@ -27,7 +27,7 @@ from engine.decide.evaluate import evaluate
 from engine.statement import build_statement, load_authorities, render, render_html, unstored_record
 from engine.statement.model import DecisionRecord
 
-POLICIES = Path(__file__).resolve().parent.parent / "policies"
+POLICIES = Path(__file__).resolve().parents[2] / "policies"
 CREATED = "2024-05-06T09:10:11.000000Z"
 
 

@@ -22,9 +22,9 @@ from engine.policy.registry import Registry
 from engine.statement import build_statement, load_authorities, render_html
 from engine.statement.model import DecisionRecord
 
-from .test_costs_fixtures import make_tree
+from ..costs.fixtures import make_tree
 
-POLICIES = Path(__file__).resolve().parent.parent / "policies"
+POLICIES = Path(__file__).resolve().parents[2] / "policies"
 
 
 # -- reading the printed statement -------------------------------------------------------------

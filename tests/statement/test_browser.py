@@ -17,7 +17,7 @@ from engine.decide.evaluate import evaluate
 from engine.statement import build_statement, load_authorities, render_html
 from engine.statement.model import DecisionRecord
 
-POLICIES = Path(__file__).resolve().parent.parent / "policies"
+POLICIES = Path(__file__).resolve().parents[2] / "policies"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
