@@ -9,10 +9,24 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+from engine import i18n
 from engine.errors import AlmpError, InputErrors, PolicyErrors, PolicyNotFound
+from engine.i18n import _, ngettext
 from engine.policy.registry import Registry, edition_files, find_root
 
-DEFAULT_POLICIES = Path(os.environ.get("ALMP_POLICIES") or Path(__file__).resolve().parent.parent / "policies")
+SHIPPED_POLICIES = Path(__file__).resolve().parent.parent / "policies"
+DEFAULT_POLICIES = Path(os.environ.get("ALMP_POLICIES") or SHIPPED_POLICIES)  # kept for importers; prefer the function
+
+
+def default_policies() -> Path:
+    """ALMP_POLICIES, else ./policies when the working directory has one (an officer's checkout), else the
+    policies shipped with almp."""
+    if os.environ.get("ALMP_POLICIES"):
+        return Path(os.environ["ALMP_POLICIES"])
+    here = Path("policies")
+    if here.is_dir():
+        return here
+    return SHIPPED_POLICIES
 # Each area of the service adds its subcommands from its own module: register(sub, commands).
 
 
@@ -28,7 +42,7 @@ def _date(text: str) -> dt.date:
 
 
 def _policies_root(args) -> Path:
-    return Path(args.policies) if args.policies else DEFAULT_POLICIES
+    return Path(args.policies) if args.policies else default_policies()
 
 
 def read_json(path: str):
@@ -56,41 +70,54 @@ def _backend_factory(name: str):
 
 # -- commands ---------------------------------------------------------------------------------
 def cmd_validate(args) -> int:
-    paths = [Path(p) for p in (args.paths or [str(DEFAULT_POLICIES)])]
+    from engine.avviso import checklist
+    from engine.avviso.publish import check_sealed
+    paths = [Path(p) for p in (args.paths or [str(default_policies())])]
     status = 0
     for path in paths:
         if not path.exists():
-            raise UsageError(f"{path}: no such file or folder")
+            raise UsageError(_("{path}: no such file or folder", path=path))
         root = find_root(path)
         only = None if path.resolve() == root else [p.resolve() for p in edition_files(root)
                                                     if p.resolve() == path.resolve() or path.resolve() in p.parents]
         try:
             registry = Registry.load(root, only=only)
         except PolicyErrors as exc:
-            for error in exc.errors:
-                print(error.render(), file=sys.stderr)
-            print(f"{len(exc.errors)} error(s)", file=sys.stderr)
+            print_errors(exc.errors)
             status = 1
             continue
         shown = [p for p in registry.policies if only is None or Path(p.bundle["policy_file"]).name and
                  (root / p.bundle["policy_file"]).resolve() in only]
         for policy in shown:
+            file = root / policy.bundle["policy_file"]
+            errors, notes = check_sealed(policy, file)
+            if errors:
+                print_errors(errors)
+                status = 1
+                continue
             holders = policy.placeholders
             doubtful = [f for f in policy.figures if f.status == "uncertain"]
             points = policy.document.get("uncertain", [])
-            print(f"ok  {policy.key}  {policy.file}  ({len(policy.figures)} figures, "
-                  f"{len(holders)} placeholder(s), {len(doubtful) + len(points)} uncertain)")
+            print(_("ok  {name}  {file}  ({figures} figures, {placeholders} placeholder(s), {uncertain} uncertain)",
+                    name=i18n.edition_name(policy), file=policy.file, figures=len(policy.figures),
+                    placeholders=len(holders), uncertain=len(doubtful) + len(points)))
             for fig in holders:
                 path_text = ".".join(str(p) for p in fig.path)
-                print(f"      placeholder {path_text} = {fig.value}  (line {fig.location.line}): {fig.missing}")
+                print("      " + _("placeholder {path} = {value}  (line {line}): {missing}", path=path_text,
+                                   value=fig.value, line=fig.location.line, missing=fig.missing))
             for fig in doubtful:  # seen in a source, but the source or the reading is in doubt
                 path_text = ".".join(str(p) for p in fig.path)
-                why = fig.missing or fig.note or f"source {fig.source}"
-                print(f"      uncertain   {path_text} = {fig.value}  (line {fig.location.line}): {why}")
+                why = fig.missing or fig.note or _("source {source}", source=fig.source)
+                print("      " + _("uncertain   {path} = {value}  (line {line}): {why}", path=path_text,
+                                   value=fig.value, line=fig.location.line, why=why))
             for point in points:  # open points that are not figures (an act's number, a window's end)
-                print(f"      uncertain   {point['about']}: {point['missing']}")
+                print("      " + _("uncertain   {about}: {missing}", about=point["about"], missing=point["missing"]))
             for text in statement_gaps(policy, root):
-                print(f"      warning: statement text missing: {text}")
+                print("      " + _("warning: statement text missing: {text}", text=text))
+            for item in checklist.pending(file):
+                print("      " + _("warning: to confirm (CHECKLIST): {item}", item=item))
+            for note in notes:
+                print("      " + _("note: {note}", note=note))
     return status
 
 
@@ -101,19 +128,25 @@ def statement_gaps(policy, root) -> list[str]:
     return missing_texts(policy, load_authorities(root))
 
 
+def print_errors(errors) -> None:
+    for error in errors:
+        print(i18n.render_error(error), file=sys.stderr)
+    print(ngettext("{n} error", "{n} errors", len(errors), n=len(errors)), file=sys.stderr)
+
+
 def cmd_test(args) -> int:
     from engine.avviso.policytests import run_tests
-    paths = [Path(p) for p in (args.paths or [str(DEFAULT_POLICIES)])]
+    paths = [Path(p) for p in (args.paths or [str(default_policies())])]
     for path in paths:
         if not path.exists():
-            raise UsageError(f"{path}: no such file or folder")
+            raise UsageError(_("{path}: no such file or folder", path=path))
     registry = Registry.load(find_root(paths[0]))
     results = run_tests(paths, registry, _backend_factory(args.backend))
     for result in results:
         if not result.passed or args.verbose:
             print(result.render())
     failed = sum(not r.passed for r in results)
-    print(f"{len(results) - failed} passed, {failed} failed")
+    print(_("{passed} passed, {failed} failed", passed=len(results) - failed, failed=failed))
     return 1 if failed or not results else 0
 
 
@@ -135,8 +168,9 @@ COMMANDS = {"validate": cmd_validate, "test": cmd_test, "eval": cmd_eval}
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="almp", description="Policy-as-code for Italian active labour-market "
-                                                              "programmes.")
+    parser = argparse.ArgumentParser(prog="almp", description=_("Policy-as-code for Italian active labour-market "
+                                                                "programmes."),
+                                     epilog=_("Every command takes --lang it|en (default: Italian, or LANG)."))
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("validate", help="check policy files; list placeholders")
@@ -165,7 +199,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _take_language(argv: list[str]) -> tuple[list[str], str | None]:
+    """Remove ``--lang X`` / ``--lang=X`` from anywhere in the arguments (every command takes it)."""
+    out, lang, i = [], None, 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--lang" and i + 1 < len(argv):
+            lang, i = argv[i + 1], i + 2
+            continue
+        if arg.startswith("--lang="):
+            lang, i = arg.split("=", 1)[1], i + 1
+            continue
+        out.append(arg)
+        i += 1
+    return out, lang
+
+
 def main(argv=None) -> int:
+    argv, lang = _take_language(list(sys.argv[1:] if argv is None else argv))
+    try:
+        i18n.set_language(lang)
+    except i18n.LanguageError as exc:
+        print(_("error: {message}", message=exc), file=sys.stderr)
+        return 2
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -182,16 +238,27 @@ def main(argv=None) -> int:
     except (UsageError, InputErrors, PolicyNotFound) as exc:
         if isinstance(exc, InputErrors):
             for problem in exc.problems:
-                print(f"error: {problem.as_dict()['path']}: {problem.message}", file=sys.stderr)
+                print(_("error: {path}: {message}", path=problem.as_dict()["path"], message=problem.message),
+                      file=sys.stderr)
         else:
-            print(f"error: {exc}", file=sys.stderr)
+            print(_("error: {message}", message=exc), file=sys.stderr)
         return 2
     except PolicyErrors as exc:
-        for error in exc.errors:
-            print(error.render(), file=sys.stderr)
+        print_errors(exc.errors)
         return 1
     except AlmpError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(_("error: {message}", message=exc), file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # the reader (e.g. `| head`) went away: nothing left to say
+        return 0
+    except (OSError, UnicodeError) as exc:
+        print(_("error: {message}", message=exc.__class__.__name__ + ": " + str(exc)), file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - an officer never sees a traceback; ALMP_DEBUG=1 shows it
+        if os.environ.get("ALMP_DEBUG"):
+            raise
+        print(_("internal error (internal_error): {kind}: {message}; please report it with the command you ran "
+                "(ALMP_DEBUG=1 shows the details)", kind=exc.__class__.__name__, message=exc), file=sys.stderr)
         return 1
     except Exception as exc:
         from api.store.db import connection_problem

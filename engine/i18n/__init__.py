@@ -111,13 +111,13 @@ def translations(lang: str) -> _gettext.NullTranslations:
     return _gettext.GNUTranslations(buffer)
 
 
-def _(message: str, lang: str | None = None, **fields) -> str:
-    """``message`` in the current language, with its ``{fields}`` filled in."""
-    text = translations(language(lang)).gettext(message)
+def _(msgid: str, /, lang: str | None = None, **fields) -> str:
+    """``msgid`` in the current language, with its ``{fields}`` filled in."""
+    text = translations(language(lang)).gettext(msgid)
     return text.format(**fields) if fields else text
 
 
-def ngettext(singular: str, plural: str, count: int, lang: str | None = None, **fields) -> str:
+def ngettext(singular: str, plural: str, count: int, /, lang: str | None = None, **fields) -> str:
     """The singular or plural form for ``count``, translated, with ``{fields}`` filled in."""
     text = translations(language(lang)).ngettext(singular, plural, count)
     return text.format(**fields) if fields else text
@@ -223,4 +223,19 @@ def edition_name(edition) -> str:
 
 __all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "LanguageError", "set_language", "language", "translations", "_",
            "ngettext", "N_", "money", "number", "percent", "date", "quantity", "duration", "join",
-           "edition_name"]
+           "edition_name", "render_error"]
+
+
+def render_error(error, lang: str | None = None) -> str:
+    """A PolicyError (or anything with code, message, location, hint) as one line for a terminal.
+
+    ``/path/2019.yaml:65:19: policy_unit_error: $.budget.amount.value: ... (suggerimento: ...)``:
+    the code stays an English identifier; the words around it follow the language.
+    """
+    from ..errors import json_path  # the ground floor: errors does not import i18n
+    location = getattr(error, "location", None)
+    path = getattr(location, "path", ()) or ()
+    text = f"{location}: {error.code}:" + (f" {json_path(path)}:" if path else "") + f" {error.message}"
+    if getattr(error, "hint", ""):
+        text += " (" + _("hint: {hint}", lang=lang, hint=error.hint) + ")"
+    return text

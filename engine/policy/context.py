@@ -110,9 +110,20 @@ class CompileContext:
                       "add missing: \"<which act or table would give the value>\"")
         if value is None and status != "placeholder":
             self.fail(Code.POLICY_PROVENANCE_ERROR, "only a placeholder may have no value", path)
+        self.check_unit(raw, value, path)
         fig = Figure(value, status, source, prov.get("missing", ""), tuple(path), loc, prov.get("note", ""))
         self.figures.append(fig)
         return fig
+
+    def check_unit(self, raw, value, path):
+        """Refuse a figure not written the way its unit is (engine.policy.units): 1.800 is not 1,80 €."""
+        from . import units
+        if not hasattr(self, "_param_units"):
+            self._param_units = units.parameter_units(self.data, self.dictionary)
+        problem = units.check(value, units.unit_of(tuple(path), raw, self._param_units))
+        if problem:
+            where = tuple(path) + ("value",) if isinstance(raw, dict) else tuple(path)
+            self.fail("policy_unit_error", problem[0], where, problem[1])
 
     def condition(self, text: str, path, env, kind: str = "condition") -> Condition | None:
         try:
