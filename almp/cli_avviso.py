@@ -3,18 +3,21 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sqlite3
 import sys
 import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from almp.cli import DEFAULT_POLICIES, UsageError, dump, _date
+from almp.cli import UsageError, default_policies, dump, _date, print_errors
+from engine import i18n
 from engine.errors import PolicyErrors
+from engine.i18n import N_, _, ngettext
 from engine.policy.registry import Registry, edition_files, find_root
 
 
 def _root(args) -> Path:
-    return Path(args.policies) if getattr(args, "policies", None) else DEFAULT_POLICIES
+    return Path(args.policies) if getattr(args, "policies", None) else default_policies()
 
 
 def register(sub, commands) -> None:
@@ -79,6 +82,7 @@ def register(sub, commands) -> None:
     p.add_argument("--json", action="store_true")
     p.add_argument("--policies", help="policies folder (default: the shipped policies)")
     commands["whatif"] = cmd_whatif
+    register_publication(sub, commands)
 
 
 # -- resolving editions ---------------------------------------------------------------------------
@@ -94,18 +98,20 @@ def edition_path(spec: str, root: Path, default_id: str | None = None) -> Path:
     if spec.endswith((".yaml", ".yml")) or os.sep in spec and Path(spec).is_file():
         path = Path(spec)
         if not path.is_file():
-            raise UsageError(f"{spec}: no such policy file")
+            raise UsageError(_("{spec}: no such policy file", spec=spec))
         return path
     ident, version = _split(spec, default_id)
     if not version:
-        raise UsageError(f"'{spec}': give ID@VERSION (e.g. lombardia/dote-unica-lavoro@2013) or a policy file")
+        raise UsageError(_("'{spec}': give ID@VERSION (e.g. lombardia/dote-unica-lavoro@2013) or a policy file",
+                           spec=spec))
     path = root / ident / f"{version}.yaml"
     if not path.is_file():
         folder = root / ident
         versions = sorted(p.stem for p in folder.glob("*.yaml") if not p.name.endswith(".tests.yaml")) \
             if folder.is_dir() else []
-        raise UsageError(f"'{spec}': no file {path}" + (f" (versions: {', '.join(versions)})" if versions
-                                                         else f" (no programme '{ident}' under {root})"))
+        raise UsageError(_("'{spec}': no file {path}", spec=spec, path=path) + " (" +
+                         (_("versions: {versions}", versions=", ".join(versions)) if versions
+                          else _("no programme '{ident}' under {root}", ident=ident, root=root)) + ")")
     return path
 
 
@@ -125,14 +131,17 @@ def load_edition(spec: str, root: Path, as_of: dt.date | None = None, default_id
     for policy in registry.policies:
         if (policy_root / policy.bundle["policy_file"]).resolve() == path:
             return policy
-    raise UsageError(f"{path}: not an edition under {policy_root}")  # unreachable: load raised
+    raise UsageError(_("{path}: not an edition under {root}", path=path, root=policy_root))  # unreachable: load raised
 
 
 # -- new-avviso -----------------------------------------------------------------------------------
 def cmd_new_avviso(args) -> int:
+    from engine.avviso import checklist
     from engine.avviso.scaffold import ScaffoldError, base_edition, new_edition
     root = _root(args).resolve()
     files = [p.resolve() for p in edition_files(root) if p.parent == root / args.policy]
+    if not files:
+        raise UsageError(_("no programme '{ident}' under {root}", ident=args.policy, root=root))
     registry = Registry.load(root, only=files)
     editions = registry.editions(args.policy)
     if args.from_version:
@@ -147,35 +156,45 @@ def cmd_new_avviso(args) -> int:
     if valid_to is None and later:
         # an open window would overlap the next edition: end the draft the day before it starts
         valid_to = min(p.valid_from for p in later) - dt.timedelta(days=1)
-        print(f"note: version {min(later, key=lambda p: p.valid_from).version} starts on "
-              f"{valid_to + dt.timedelta(days=1)}; the draft ends on {valid_to} (give --valid-to to change)")
+        print(_("note: version {version} starts on {start}; the draft ends on {end} (give --valid-to to change)",
+                version=min(later, key=lambda p: p.valid_from).version,
+                start=i18n.date(valid_to + dt.timedelta(days=1)), end=i18n.date(valid_to)))
     try:
         made = new_edition(root, base, args.version, args.valid_from, valid_to, args.apply_previous)
     except ScaffoldError as exc:
         raise UsageError(str(exc)) from None
-    print(f"wrote {made.policy_path} (draft, copied from version {base.version}, valid from {args.valid_from})")
+    name = i18n.edition_name(base)
+    print(_("wrote {file} (draft, copied from {base}, in force from {start})", file=made.policy_path, base=name,
+            start=i18n.date(args.valid_from)))
     if made.tests_path:
-        print(f"wrote {made.tests_path} (the cases of {base.version}, pinned to {args.version})")
+        print(_("wrote {file} (the test cases of {base}, for version {version}: check they still apply)",
+                file=made.tests_path, base=name, version=args.version))
     base_file = root / base.bundle["policy_file"]
     if made.previous_applied:
-        print(f"set {base_file}:{made.previous_line}: valid_to: {made.previous_valid_to} "
-              f"(was {base.valid_to or 'open'})")
+        print(_("set {file}:{line}: valid_to: {end} (was {was})", file=base_file, line=made.previous_line,
+                end=made.previous_valid_to, was=base.valid_to or _("open")))
     elif base.valid_to != made.previous_valid_to:
-        print(f"proposal: end version {base.version} the day before: {base_file}:{made.previous_line or '-'}: "
-              f"valid_to: {made.previous_valid_to} (now {base.valid_to or 'open'}); "
-              f"run with --apply-previous to write it")
+        print(_("proposal: end {base} the day before: {file}:{line}: valid_to: {end} (now {now}); run with "
+                "--apply-previous to write it", base=name, file=base_file, line=made.previous_line or "-",
+                end=made.previous_valid_to, now=base.valid_to or _("open")))
     else:
-        print(f"version {base.version} already ends on {base.valid_to}, the day before: windows are contiguous")
+        print(_("{base} already ends on {end}, the day before: the periods are contiguous", base=name,
+                end=i18n.date(base.valid_to)))
+    path, items = checklist.write(made.policy_path, made.tests_path, f"{args.policy}@{args.version}",
+                                  f"{args.policy}@{base.version}")
+    print(ngettext("CHECKLIST: {n} item copied from {base} to confirm or change ({file}):",
+                   "CHECKLIST: {n} items copied from {base} to confirm or change ({file}):", len(items), n=len(items),
+                   base=name, file=path))
+    for item in items:
+        print("  - [ ] " + item.describe())
     try:
         Registry.load(root, only=[made.policy_path.resolve()])
     except PolicyErrors as exc:
-        for error in exc.errors:
-            print(error.render(), file=sys.stderr)
-        print(f"the draft does not validate yet ({len(exc.errors)} error(s)); fix them or use --apply-previous",
-              file=sys.stderr)
+        print_errors(exc.errors)
+        print(_("the draft does not validate yet; fix the errors above or use --apply-previous"), file=sys.stderr)
         return 1
-    print(f"ok: {made.policy_path} validates. Next: edit it, then `almp diff {args.policy}@{base.version} "
-          f"{args.policy}@{args.version}`")
+    print(_("ok: {file} validates. Next: edit it, then `almp diff {old} {new}`", file=made.policy_path,
+            old=f"{args.policy}@{base.version}", new=f"{args.policy}@{args.version}"))
     return 0
 
 
@@ -192,14 +211,18 @@ def cmd_diff(args) -> int:
     for path in (old_path, new_path):
         data = load_file(path).data
         if not isinstance(data, dict):
-            raise UsageError(f"{path}: not a policy (expected a mapping at the top level)")
+            raise UsageError(_("{path}: not a policy (expected a mapping at the top level)", path=path))
         docs.append(plain(data))
     names = [_name(d, p) for d, p in zip(docs, (old_path, new_path))]
     changes = diff_documents(*docs)
     if args.json:
         print(dump(as_json(changes, *names)))
     else:
-        sys.stdout.write(render_text(changes, *names))
+        try:
+            dictionary = _dictionary(find_root(new_path.resolve()))
+        except (PolicyErrors, UsageError):
+            dictionary = None
+        sys.stdout.write(render_text(changes, docs[0], docs[1], dictionary))
     return 0
 
 
@@ -221,19 +244,26 @@ def cmd_population(args) -> int:
 
 
 def _synth(args) -> int:
-    from engine.avviso.synthetic import write_population
+    from engine.avviso.synthetic import region_code, write_population
     if args.size < 1:
-        raise UsageError("--size must be at least 1")
+        raise UsageError(_("--size must be at least 1"))
+    dictionary = _dictionary(_root(args))
+    region = region_code(dictionary, args.region)
+    if region is None:
+        raise UsageError(_("--region '{region}' is not an Italian region (give its name, e.g. Lombardia, or its "
+                           "code, e.g. lombardia)", region=args.region))
+    args.region = region
     as_of = args.as_of or dt.date.today()
     out = Path(args.out)
     if not out.parent.is_dir():
-        raise UsageError(f"{out.parent}: no such folder")
+        raise UsageError(_("{path}: no such file or folder", path=out.parent))
     started = time.perf_counter()
-    meta = write_population(_dictionary(_root(args)), out, args.size, args.region, args.seed, as_of,
+    meta = write_population(dictionary, out, args.size, args.region, args.seed, as_of,
                             args.workers or os.cpu_count() or 1, _progress_bar("synth"))
     took = time.perf_counter() - started
-    print(f"wrote {out}: {args.size} people, region {args.region}, seed {args.seed}, as of {as_of} "
-          f"({took:.1f} s); assumptions in {meta}")
+    print(_("wrote {file}: {people} people, region {region}, seed {seed}, on {day} ({seconds} s); assumptions in "
+            "{meta}", file=out, people=i18n.number(args.size), region=args.region, seed=args.seed,
+            day=i18n.date(as_of), seconds=i18n.number(round(Decimal(took), 1)), meta=meta))
     return 0
 
 
@@ -258,7 +288,7 @@ def _check(args) -> int:
                     print(exc, file=sys.stderr)
     except PopulationError as exc:
         raise UsageError(str(exc)) from None
-    print(f"{path}: {people} people, {bad} bad row(s)")
+    print(_("{file}: {people} people, {bad} bad row(s)", file=path, people=i18n.number(people), bad=bad))
     return 2 if bad else 0
 
 
@@ -293,13 +323,13 @@ def cmd_simulate(args) -> int:
     root = _root(args)
     population = Path(args.population)
     if not population.is_file():
-        raise UsageError(f"{population}: no such population file")
+        raise UsageError(_("{file}: no such population file", file=population))
     try:
         take_up = Decimal(args.take_up)
     except InvalidOperation:
-        raise UsageError(f"--take-up '{args.take_up}' is not a number") from None
+        raise UsageError(_("--take-up '{value}' is not a number", value=args.take_up)) from None
     if not take_up.is_finite() or not Decimal(0) <= take_up <= Decimal(1):
-        raise UsageError("--take-up is a share between 0 and 1")
+        raise UsageError(_("--take-up is a share between 0 and 1"))
     try:
         meta = read_meta(population)
     except PopulationError as exc:
@@ -309,33 +339,14 @@ def cmd_simulate(args) -> int:
     as_of = as_of or first.valid_from
     reference = _meta_date(meta)
     if reference and abs((as_of - reference).days) > 31:
-        print(f"note: the population describes people on {reference}; evaluated on {as_of}, ages and "
-              f"durations shift by {(as_of - reference).days} days", file=sys.stderr)
+        print(_("note: the population describes people on {reference}; evaluated on {day}, ages and durations "
+                "shift by {days} days", reference=i18n.date(reference), day=i18n.date(as_of),
+                days=(as_of - reference).days), file=sys.stderr)
     policies = [first]
     if args.compare:
         policies.append(load_edition(args.compare, root, as_of, default_id=first.id))
-    try:
-        rates = [sim.parse_rates(args.outcome_rate, p) for p in policies] if args.outcome_rate else [{}] * len(policies)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    started = time.perf_counter()
-    try:
-        tally = sim.run(policies, population, as_of, args.workers, _progress_bar("simulate"))
-        checked, mismatches = sim.verify_sample(policies, population, as_of, args.sample) if args.sample else (0, [])
-    except PopulationError as exc:
-        raise UsageError(str(exc)) from None
-    took = time.perf_counter() - started
-    try:
-        summaries = [sim.summarise(p, s, tally.people, r, take_up, args.outcome_rule)
-                     for p, s, r in zip(policies, tally.states, rates)]
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    result = {"population": str(population), "population_meta": meta or None, "as_of": as_of.isoformat(),
-              "people": tally.people, "seconds": round(took, 2),
-              "durable_check": {"people": checked, "mismatches": len(mismatches), "examples": mismatches[:5]},
-              "editions": summaries}
-    if args.compare:
-        result["comparison"] = sim.compare(summaries[0], summaries[1], tally.transitions)
+    result, mismatches = simulation(policies, population, meta, as_of, take_up, args.outcome_rate,
+                                    args.outcome_rule, args.workers, args.sample)
     if args.report:
         from engine.avviso.report import render_report
         Path(args.report).write_text(render_report(result), encoding="utf-8")
@@ -344,66 +355,136 @@ def cmd_simulate(args) -> int:
     else:
         print(render_tables(result))
         if args.report:
-            print(f"report: {args.report}")
+            print(_("report: {file}", file=args.report))
     if mismatches:
-        print(f"error: durable-rules and the reference backend disagree on {len(mismatches)} of {checked} people "
-              f"(first: line {mismatches[0]['line']})", file=sys.stderr)
+        print(_("error: durable-rules and the reference backend disagree on {n} of {checked} people (first: line "
+                "{line})", n=len(mismatches), checked=result["durable_check"]["people"], line=mismatches[0]["line"]),
+              file=sys.stderr)
         return 1
     return 0
 
 
+def simulation(policies, population: Path, meta: dict, as_of: dt.date, take_up: Decimal, rate_items,
+               outcome_rule=None, workers=None, sample: int = 1000) -> tuple[dict, list]:
+    """Run editions over a population: the result ``simulate --json`` prints, and the durable mismatches."""
+    from engine.avviso import simulate as sim
+    from engine.avviso.population import PopulationError
+    try:
+        rates = [sim.parse_rates(rate_items, p) for p in policies] if rate_items else [{}] * len(policies)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    started = time.perf_counter()
+    try:
+        tally = sim.run(policies, population, as_of, workers, _progress_bar("simulate"))
+        checked, mismatches = sim.verify_sample(policies, population, as_of, sample) if sample else (0, [])
+    except PopulationError as exc:
+        raise UsageError(str(exc)) from None
+    took = time.perf_counter() - started
+    try:
+        summaries = [sim.summarise(p, s, tally.people, r, take_up, outcome_rule)
+                     for p, s, r in zip(policies, tally.states, rates)]
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    result = {"population": str(population), "population_meta": meta or None, "as_of": as_of.isoformat(),
+              "people": tally.people, "seconds": round(took, 2),
+              "durable_check": {"people": checked, "mismatches": len(mismatches), "examples": mismatches[:5]},
+              "editions": summaries}
+    if len(policies) > 1:
+        result["comparison"] = sim.compare(summaries[0], summaries[1], tally.transitions)
+    return result, mismatches
+
+
 def _euro(text) -> str:
-    if text is None:
-        return "-"
-    value = Decimal(text)
-    return f"€ {value:,.2f}"
+    return "–" if text is None else i18n.money(Decimal(text))
 
 
 def _pct(text) -> str:
-    return "-" if text is None else f"{Decimal(text) * 100:.1f}%"
-
-
-def render_tables(result: dict) -> str:
-    lines = [f"population {result['population']}: {result['people']:,} people, as of {result['as_of']} "
-             f"({result['seconds']} s; durable-rules check: {result['durable_check']['people']} people, "
-             f"{result['durable_check']['mismatches']} mismatch(es))"]
-    for s in result["editions"]:
-        lines.append("")
-        lines.append(f"{s['policy']}: eligible {s['eligible']:,} of {s['people']:,} ({_pct(s['eligibility_rate'])})"
-                     + (f", take-up {_pct(s['take_up'])}" if Decimal(s["take_up"]) != 1 else ""))
-        lines.append(f"  {'fascia':<22} {'people':>10} {'dote':>14} {'commitments':>20} {'expected payments':>20}")
-        for b in s["bands"]:
-            flag = "*" if b["amount_status"] != "confirmed" else " "
-            lines.append(f"  {b['band'] + ' ' + b['label']:<22} {b['people']:>10,} {_euro(b['amount']):>13}{flag} "
-                         f"{_euro(b['commitments']):>20} {_euro(b.get('expected_payments')):>20}")
-        lines.append(f"  {'total':<22} {s['eligible'] - s['no_band']:>10,} {'':>14} {_euro(s['commitments']):>20} "
-                     f"{_euro(s['expected_payments']):>20}")
-        if s["budget"] is not None:
-            verdict = "OVER BUDGET" if s["over_budget"] else "within budget"
-            lines.append(f"  budget {_euro(s['budget'])}: commitments use {_pct(s['budget_used'])} ({verdict})")
-        if s["provisional_amounts"]:
-            lines.append(f"  * not a confirmed figure (fasce {', '.join(s['provisional_amounts'])})")
-        if s["outcome_rates"]:
-            lines.append("  outcome rates assumed: " + ", ".join(f"{k}={v}" for k, v in s["outcome_rates"].items())
-                         + f"; one outcome pays {s['outcome_basis']}")
-    comp = result.get("comparison")
-    if comp:
-        lines.append("")
-        lines.append(f"{comp['from']} → {comp['to']}: {comp['changed_people']:,} people change "
-                     f"(eligible {comp['eligible_delta']:+,}); commitments {_signed(comp['commitments_delta'])}"
-                     + (f"; budget left {_euro(comp['budget_left'])}" if "budget_left" in comp else ""))
-        for move in comp["transitions"][:20]:
-            lines.append(f"  {_state(move['from']):>16} → {_state(move['to']):<16} {move['people']:>10,}")
-    return "\n".join(lines)
+    return "–" if text is None else i18n.percent(Decimal(text))
 
 
 def _signed(text) -> str:
     value = Decimal(text)
-    return ("+" if value >= 0 else "-") + _euro(abs(value))
+    return ("+" if value >= 0 else "−") + _euro(abs(value))
 
 
-def _state(state: str) -> str:
-    return state if state in ("not eligible", "no band") else f"fascia {state}"
+_STATES = {"not eligible": N_("not eligible"), "no band": N_("no band")}
+
+
+def state_name(state: str) -> str:
+    """A simulation state in words: 'non ammissibile', 'senza fascia', 'fascia 3'."""
+    return _(_STATES[state]) if state in _STATES else _("fascia {band}", band=state)
+
+
+def basis_words(basis: str | None) -> str:
+    if not basis:
+        return "–"
+    if basis.startswith("outcome:"):
+        return _("the outcome payment by fascia of rule '{rule}'", rule=basis.split(":", 1)[1])
+    return _("the dote value of the fascia")
+
+
+def table(header: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
+    """Rows aligned on the widest cell of each column (numbers to the right)."""
+    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
+
+    def line(cells):
+        return "  " + "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w)
+                                for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+    return [line(header), "  " + "  ".join("─" * w for w in widths)] + [line(r) for r in rows]
+
+
+def render_tables(result: dict) -> str:
+    check = result["durable_check"]
+    lines = [_("population {file}: {people} people on {day} ({seconds} s; durable-rules check: {checked} people, "
+               "{mismatches} mismatches)", file=result["population"], people=i18n.number(result["people"]),
+               day=i18n.date(result["as_of"]), seconds=i18n.number(Decimal(str(result["seconds"]))),
+               checked=i18n.number(check["people"]), mismatches=check["mismatches"])]
+    for s in result["editions"]:
+        lines.append("")
+        lines.append(_("{name}: eligible {eligible} of {people} ({rate}); take-up assumed {take_up}",
+                       name=s.get("name") or s["policy"], eligible=i18n.number(s["eligible"]),
+                       people=i18n.number(s["people"]), rate=_pct(s["eligibility_rate"]),
+                       take_up=_pct(s["take_up"])))
+        rows = []
+        for b in s["bands"]:
+            flag = " *" if b["amount_status"] != "confirmed" else ""
+            rows.append([_("fascia {band}", band=b["band"]) + " " + b["label"], i18n.number(b["people"]),
+                         _euro(b["amount"]) + flag, _euro(b["commitments"]), _euro(b.get("expected_payments"))])
+        rows.append([_("total"), i18n.number(s["eligible"] - s["no_band"]), "", _euro(s["commitments"]),
+                     _euro(s["expected_payments"])])
+        lines += table([_("fascia"), _("people"), _("dote"), _("commitments"), _("expected payments")], rows,
+                       {1, 2, 3, 4})
+        lines.append("  " + _("commitments = people × dote × take-up ({take_up})", take_up=_pct(s["take_up"])))
+        if s["budget"] is not None:
+            verdict = _("OVER BUDGET") if s["over_budget"] else _("within budget")
+            lines.append("  " + _("budget {budget}: commitments use {used} ({verdict})", budget=_euro(s["budget"]),
+                                  used=_pct(s["budget_used"]), verdict=verdict))
+        if s["provisional_amounts"]:
+            lines.append("  " + _("* not a confirmed figure (fasce {bands})", bands=", ".join(s["provisional_amounts"])))
+        if s["outcome_rates"]:
+            lines.append("  " + _("expected payments = people × take-up × outcome rate × {basis}; outcome rates "
+                                  "assumed: {rates}", basis=basis_words(s["outcome_basis"]),
+                                  rates=", ".join(f"{_('fascia {band}', band=k)} {_pct(v)}"
+                                                  for k, v in s["outcome_rates"].items())))
+    comp = result.get("comparison")
+    if comp:
+        names = {e["policy"]: e.get("name") or e["policy"] for e in result["editions"]}
+        lines.append("")
+        lines.append(_("{old} → {new}: {people} people change (eligible {delta}); commitments {commitments}",
+                       old=names.get(comp["from"], comp["from"]), new=names.get(comp["to"], comp["to"]),
+                       people=i18n.number(comp["changed_people"]),
+                       delta=("+" if comp["eligible_delta"] >= 0 else "") + i18n.number(comp["eligible_delta"]),
+                       commitments=_signed(comp["commitments_delta"]))
+                     + ("; " + _("budget left {amount}", amount=_euro(comp["budget_left"]))
+                        if "budget_left" in comp else ""))
+        if comp.get("expected_payments_comparable") is False:
+            lines.append("  " + _("expected payments are not compared: the two editions pay outcomes on "
+                                  "different bases"))
+        rows = [[state_name(m["from"]), "→", state_name(m["to"]), i18n.number(m["people"])]
+                for m in comp["transitions"][:20]]
+        if rows:
+            lines += table([_("from"), "", _("to"), _("people")], rows, {3})
+    return "\n".join(lines)
 
 
 # -- whatif ---------------------------------------------------------------------------------------
@@ -413,7 +494,7 @@ def cmd_whatif(args) -> int:
     root = _root(args)
     draft = load_edition(args.policy, root)
     if args.end < args.start:
-        raise UsageError("--to is before --from")
+        raise UsageError(_("--to is before --from"))
     try:
         if args.decisions:
             records = read_jsonl(Path(args.decisions), args.start, args.end, draft.id)
@@ -422,11 +503,12 @@ def cmd_whatif(args) -> int:
         outcome = whatif(draft, records)
     except WhatIfError as exc:
         raise UsageError(str(exc)) from None
-    except SQLAlchemyError as exc:
-        raise UsageError(f"cannot read the decision store: {exc.__class__.__name__}: {exc}".splitlines()[0]) \
-            from None
+    except (SQLAlchemyError, sqlite3.Error) as exc:
+        raise UsageError(_("cannot read the decision store ({kind}); give --database URL or --decisions FILE.jsonl",
+                           kind=exc.__class__.__name__)) from None
     summary = summarise_changes(outcome)
-    summary.update({"draft": draft.key, "from": args.start.isoformat(), "to": args.end.isoformat()})
+    summary.update({"draft": draft.key, "name": i18n.edition_name(draft), "from": args.start.isoformat(),
+                    "to": args.end.isoformat()})
     if args.json:
         print(dump(summary))
     else:
@@ -435,21 +517,209 @@ def cmd_whatif(args) -> int:
 
 
 def _store_records(args, policy_id: str):
-    """Eligibility decisions of ``policy_id`` from the decision store, as what-if records."""
-    from api.store.repository import decisions_between
+    """Eligibility decisions of ``policy_id`` from the decision store whose application date (``as_of``) is
+    in [--from, --to], whenever they were stored, as what-if records."""
     from engine.avviso.whatif import record_from
-    return [record_from({"id": d["id"], "input": d["input"], "as_of": d["as_of"], "result": d["result"]},
-                        f"decision {d['id']}")
-            for d in decisions_between(args.database, args.start, args.end, policy_id, kind="eligibility")]
+    if not (args.database or os.environ.get("ALMP_DATABASE_URL")) and not Path("almp.db").is_file():
+        raise UsageError(_("no decision store here (no --database, no ALMP_DATABASE_URL, no ./almp.db): give "
+                           "--database URL, or export decisions as JSONL and pass --decisions FILE.jsonl"))
+    try:
+        from api.store.repository import decisions_between
+    except ImportError as exc:
+        raise UsageError(_("the decision store is not available ({why}); export decisions as JSONL and pass "
+                           "--decisions FILE.jsonl", why=exc)) from None
+    out = []
+    for d in decisions_between(args.database, dt.date(1900, 1, 1), dt.date(9999, 12, 30), policy_id,
+                               kind="eligibility"):
+        day = d["as_of"] if isinstance(d["as_of"], dt.date) else dt.date.fromisoformat(str(d["as_of"])[:10])
+        if args.start <= day <= args.end:  # the application date, not the day it was stored
+            out.append(record_from({"id": d["id"], "input": d["input"], "as_of": d["as_of"], "result": d["result"]},
+                                   f"decision {d['id']}"))
+    return out
 
 
 def render_whatif(s: dict) -> str:
-    lines = [f"{s['draft']}: {s['decisions']:,} stored decision(s) from {s['from']} to {s['to']}; "
-             f"{s['changed']:,} would change, {s['errors']:,} could not be re-evaluated"]
-    for move in s["transitions"]:
-        lines.append(f"  {_state(move['from']):>16} → {_state(move['to']):<16} {move['people']:>8,}")
-    lines.append(f"  amount committed: {_euro(s['amount_before'])} → {_euro(s['amount_after'])} "
-                 f"({_signed(s['amount_delta'])})")
+    lines = [_("{name}: {decisions} stored decisions with application date from {start} to {end}: {unchanged} "
+               "unchanged, {changed} would change, {errors} could not be re-evaluated",
+               name=s.get("name") or s["draft"], decisions=i18n.number(s["decisions"]), start=i18n.date(s["from"]),
+               end=i18n.date(s["to"]), unchanged=i18n.number(s["unchanged"]), changed=i18n.number(s["changed"]),
+               errors=i18n.number(s["errors"]))]
+    rows = [[state_name(m["from"]), "→", state_name(m["to"]), i18n.number(m["people"])] for m in s["transitions"]]
+    if rows:
+        lines += table([_("from"), "", _("to"), _("decisions")], rows, {3})
+    lines.append("  " + _("amount committed: {before} → {after} ({delta})", before=_euro(s["amount_before"]),
+                          after=_euro(s["amount_after"]), delta=_signed(s["amount_delta"])))
     for err in s["error_examples"]:
-        lines.append(f"  error: {err}")
+        lines.append("  " + _("error: {message}", message=err))
     return "\n".join(lines)
+
+
+# -- relazione tecnica and publication ------------------------------------------------------------
+def _previous(policy, root: Path):
+    """The edition in force just before ``policy`` (None for the first edition)."""
+    from engine.avviso.scaffold import ScaffoldError, base_edition
+    files = [p.resolve() for p in edition_files(root) if p.parent.resolve() == (root / policy.id).resolve()]
+    try:
+        registry = Registry.load(root, only=files)
+        others = [p for p in registry.editions(policy.id) if p.version != policy.version]
+        return base_edition(others, policy.valid_from)
+    except (ScaffoldError, PolicyErrors):
+        return None
+
+
+def _region_of(policy, dictionary) -> str:
+    from engine.avviso.synthetic import region_code
+    words = policy.authority.replace("Regione", "").strip() if policy.authority else ""
+    return region_code(dictionary, words) or region_code(dictionary, policy.id.split("/")[0]) or "lombardia"
+
+
+def relazione(policy, root: Path, args, folder: Path) -> dict:
+    """Simulate ``policy`` against the previous edition: the data of the relazione tecnica."""
+    from engine.avviso.population import read_meta
+    from engine.avviso.synthetic import write_population
+    try:
+        take_up = Decimal(args.take_up)
+    except InvalidOperation:
+        raise UsageError(_("--take-up '{value}' is not a number", value=args.take_up)) from None
+    if not take_up.is_finite() or not Decimal(0) <= take_up <= Decimal(1):
+        raise UsageError(_("--take-up is a share between 0 and 1"))
+    as_of = policy.valid_from
+    if args.population:
+        population = Path(args.population)
+        if not population.is_file():
+            raise UsageError(_("{file}: no such population file", file=population))
+        meta = read_meta(population)
+        as_of = _meta_date(meta) or as_of
+    else:
+        dictionary = _dictionary(root)
+        population = folder / "popolazione.csv"
+        write_population(dictionary, population, args.size, _region_of(policy, dictionary), 1, as_of, 1)
+        meta = read_meta(population)
+    previous = _previous(policy, root)
+    policies = [previous, policy] if previous is not None else [policy]
+    result, _mismatches = simulation(policies, population, meta, as_of, take_up, args.outcome_rate,
+                                     None, 1, min(args.size, 500))
+    return result
+
+
+def _report_args(p) -> None:
+    p.add_argument("--population", help="CSV of person facts (default: a synthetic population of the region)")
+    p.add_argument("--size", type=int, default=5000, help="people in the synthetic population (default 5000)")
+    p.add_argument("--take-up", default="1", help="share of eligible people expected to apply (default 1)")
+    p.add_argument("--outcome-rate", action="append", default=[], metavar="BAND=RATE",
+                   help="share of doti of a band paid on outcome (repeat; *=RATE for every band)")
+    p.add_argument("--policies", help="policies folder (default: ./policies, else the shipped policies)")
+
+
+def cmd_report(args) -> int:
+    import tempfile
+    from engine.avviso.publish import read_record
+    from engine.avviso.report import render_report, write_pdf
+    root = _root(args)
+    policy = load_edition(args.policy, root)
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise UsageError(_("{path}: no such file or folder", path=out.parent))
+    with tempfile.TemporaryDirectory() as folder:
+        result = relazione(policy, root, args, Path(folder))
+    html = render_report(result, publication=read_record(Path(policy.file)) if policy.status == "published" else None)
+    out.write_text(html, encoding="utf-8")
+    print(_("wrote {file}", file=out))
+    if not args.no_pdf:
+        pdf = out.with_suffix(".pdf")
+        write_pdf(html, pdf)
+        print(_("wrote {file}", file=pdf))
+    print(render_tables(result))
+    return 0
+
+
+def cmd_publish(args) -> int:
+    import getpass
+    import tempfile
+    from engine.avviso import publish
+    from engine.avviso.diff import diff_documents, render_text
+    from engine.avviso.policytests import load_cases, run_tests
+    from engine.avviso.report import render_report, write_pdf
+    from almp.cli import _backend_factory
+    root = _root(args)
+    if "@" not in args.policy and not args.policy.endswith((".yaml", ".yml")):
+        raise UsageError(_("'{spec}': give ID@VERSION (e.g. lombardia/dote-unica-lavoro@2013) or a policy file",
+                           spec=args.policy))
+    if not args.act_number.strip():
+        raise UsageError(_("--act-number is required: the number of the act the edition is published under"))
+    file = edition_path(args.policy, root).resolve()
+    root = find_root(file)
+    print(_("1. validate"))
+    policy = load_edition(str(file), root)  # raises PolicyErrors: exit 1 with file:line
+    name = i18n.edition_name(policy)
+    print("   " + _("ok: {name}", name=name))
+    print(_("2. test cases and rule coverage"))
+    tests_file = file.with_name(f"{file.stem}.tests.yaml")
+    results, cases = [], []
+    if tests_file.is_file():
+        registry = Registry.load(root, only=[file])
+        results = run_tests([tests_file], registry, _backend_factory("reference"))
+        cases = [case for case, _line, _pid, _version in load_cases(tests_file)]
+    passed = sum(r.passed for r in results)
+    print("   " + _("{passed} passed, {failed} failed", passed=passed, failed=len(results) - passed))
+    reason = (args.allow_placeholders or "").strip() or None
+    blockers = publish.blockers(policy, file, results, cases, reason)
+    print(_("3. checklist and placeholders"))
+    print("   " + ngettext("{n} placeholder", "{n} placeholders", len(policy.placeholders), n=len(policy.placeholders))
+          + (" — " + _("allowed: {reason}", reason=reason) if reason and policy.placeholders else ""))
+    print(_("4. changes from the previous edition"))
+    previous = _previous(policy, root)
+    if previous is not None:
+        from engine.policy.compiler import plain
+        from engine.policy.loader import load_file
+        new_doc = plain(load_file(file).data)
+        changes = diff_documents(previous.document, new_doc)
+        text = render_text(changes, previous.document, new_doc, policy.dictionary)
+        for line in text.splitlines()[:12]:
+            print("   " + line)
+        if len(text.splitlines()) > 12:
+            print("   " + _("… (almp diff shows them all)"))
+    else:
+        print("   " + _("first edition of the programme"))
+    if blockers:
+        print(_("Publication refused: {n} reasons", n=len(blockers)), file=sys.stderr)
+        for b in blockers:
+            print(f"  - [{b.code}] {b.message}", file=sys.stderr)
+        return 1
+    print(_("5. simulation and relazione tecnica"))
+    with tempfile.TemporaryDirectory() as folder:
+        result = relazione(policy, root, args, Path(folder))
+    record = publish.seal(policy, file, args.act_number.strip(), args.act_date,
+                          args.by or os.environ.get("ALMP_USER") or getpass.getuser(), reason)
+    html = render_report(result, publication=record)
+    html_path = file.with_name(f"{file.stem}.relazione.html")
+    html_path.write_text(html, encoding="utf-8")
+    write_pdf(html, html_path.with_suffix(".pdf"))
+    for line in render_tables(result).splitlines():
+        print("   " + line)
+    print(_("published: {name}, act {number} of {day}, by {who} at {when}; content hash {hash}", name=name,
+            number=record["act"]["number"], day=i18n.date(record["act"]["date"]), who=record["published_by"],
+            when=record["published_at"], hash=record["content_hash"]))
+    print(_("wrote {file}", file=publish.record_path(file)))
+    print(_("wrote {file}", file=html_path))
+    print(_("wrote {file}", file=html_path.with_suffix(".pdf")))
+    return 0
+
+
+def register_publication(sub, commands) -> None:
+    p = sub.add_parser("report", help="write the relazione tecnica of an edition (HTML and PDF)")
+    p.add_argument("policy", help="ID@VERSION or a policy file")
+    p.add_argument("--out", required=True, help="HTML file to write (the PDF goes beside it)")
+    p.add_argument("--no-pdf", action="store_true", help="write the HTML only")
+    _report_args(p)
+    commands["report"] = cmd_report
+
+    p = sub.add_parser("publish", help="make a draft law: checks, publication record, relazione tecnica")
+    p.add_argument("policy", help="ID@VERSION or a policy file")
+    p.add_argument("--act-number", required=True, help="number of the act the edition is published under")
+    p.add_argument("--act-date", required=True, type=_date, help="date of that act (YYYY-MM-DD)")
+    p.add_argument("--by", help="who publishes (default: ALMP_USER, else the login name)")
+    p.add_argument("--allow-placeholders", metavar="MOTIVO",
+                   help="publish although figures are placeholders, for this stated reason")
+    _report_args(p)
+    commands["publish"] = cmd_publish

@@ -49,7 +49,7 @@ def _kind_of_policy_line(line: str, section: str) -> str | None:
     if not stripped or stripped.startswith("#") or stripped.startswith(_SKIP_KEYS):
         return None
     if section in ("legal_basis", "sources") and re.match(r"-?\s*(id|title|date|url|note):", stripped):
-        return "reference" if stripped.lstrip("- ").startswith(("title:", "date:", "id:")) else None
+        return "reference" if stripped.lstrip("- ").startswith(("title:", "date:")) else None
     if re.search(r"\bvalue:\s*[^\s,}]", stripped) or re.match(r"amount:\s*[0-9]", stripped):
         return "figure"
     if re.search(r"\breference:\s*\{", stripped) or stripped.startswith("article:"):

@@ -9,18 +9,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
+from decimal import Decimal
+
+from ..expr.italian import describe
+from ..i18n import N_, _, edition_name, money, ngettext, quantity
+from ..i18n import date as date_text, number as number_text
 
 # Order of effect: who gets in first, then what they get, then what it costs.
 SECTIONS = ("eligibility", "parameters", "bands", "points", "other", "dates", "budget", "metadata")
 SECTION_TITLES = {
-    "eligibility": "Eligibility rules",
-    "parameters": "Parameters (thresholds)",
-    "bands": "Bands (fasce): conditions, values, durations",
-    "points": "Profiling points",
-    "other": "Services, caps, unit costs, outcome payments and other sections",
-    "dates": "Dates and status",
-    "budget": "Budget",
-    "metadata": "Title, acts, sources and notes",
+    "eligibility": N_("Eligibility rules"),
+    "parameters": N_("Parameters (thresholds)"),
+    "bands": N_("Bands (fasce): conditions, values, durations"),
+    "points": N_("Profiling points"),
+    "other": N_("Services, caps, unit costs, outcome payments and other sections"),
+    "dates": N_("Dates and status"),
+    "budget": N_("Budget"),
+    "metadata": N_("Title, acts, sources and notes"),
 }
 _DATES = ("valid_from", "valid_to", "status")
 _META = ("id", "version", "title", "authority", "summary", "subject", "legal_basis", "sources", "notes", "changelog",
@@ -233,18 +238,266 @@ def diff_documents(a: dict, b: dict) -> list[Change]:
     return sorted(changes, key=lambda c: order[c.section])  # stable: file order within a section
 
 
-def render_text(changes: list[Change], title_a: str, title_b: str) -> str:
+def render_text(changes: list[Change], old: dict, new: dict, dictionary=None, lang: str | None = None) -> str:
+    """The changes as sentences an officer reads, grouped by section, with edition names (not ids)."""
+    words = _Words(old, new, dictionary, lang)
+    head_a, head_b = edition_name(old), edition_name(new)
     if not changes:
-        return f"{title_a} → {title_b}: no changes\n"
-    lines = [f"{title_a} → {title_b}: {len(changes)} change(s)"]
+        return _("{old} → {new}: no changes", lang=lang, old=head_a, new=head_b) + "\n"
+    lines = [ngettext("{old} → {new}: {n} change", "{old} → {new}: {n} changes", len(changes), lang=lang,
+                      old=head_a, new=head_b, n=len(changes))]
     section = None
     for change in changes:
         if change.section != section:
             section = change.section
             lines.append("")
-            lines.append(SECTION_TITLES[section])
-        lines.append("  " + change.text)
+            lines.append(_(SECTION_TITLES[section], lang=lang))
+        lines.append("  • " + words.sentence(change))
     return "\n".join(lines) + "\n"
+
+
+_PATH_PART = re.compile(r"\.([A-Za-z0-9_]+)|\[id=([^\]]+)\]|\[(\d+)\]")
+
+
+def _parts(path: str) -> list:
+    out = []
+    for m in _PATH_PART.finditer(path):
+        if m.group(1) is not None:
+            out.append(m.group(1))
+        elif m.group(2) is not None:
+            out.append(("id", m.group(2)))
+        else:
+            out.append(("index", int(m.group(3))))
+    return out
+
+
+class _Words:
+    """Sentences for changes: conditions read aloud, figures with their unit, references by act."""
+
+    def __init__(self, old: dict, new: dict, dictionary, lang):
+        self.old, self.new, self.dictionary, self.lang = old, new, dictionary, lang
+        self.params = {"old": old.get("parameters") or {}, "new": new.get("parameters") or {}}
+        self.units = {}
+        try:
+            from ..policy.units import parameter_units
+            self.units = {**parameter_units(old, dictionary), **parameter_units(new, dictionary)}
+        except Exception:  # noqa: BLE001 - units only improve the wording
+            self.units = {}
+
+    def t(self, message, **fields):
+        return _(message, lang=self.lang, **fields)
+
+    def cond(self, text, side="new") -> str:
+        if not isinstance(text, str):
+            return self.value(text)
+        return "«" + describe(text, self.dictionary, self.params[side], self.lang) + "»"
+
+    def figure(self, value, unit=None) -> str:
+        status = None
+        if isinstance(value, dict) and "value" in value:
+            status, value = value.get("status"), value.get("value")
+        if value is None:
+            shown = self.t("no value")
+        else:
+            try:
+                number = Decimal(str(value))
+                shown = quantity(number, unit, self.lang) if unit in ("euro", "years", "months", "days") \
+                    else money(number, self.lang) if unit == "money" else number_text(number, self.lang)
+            except (ArithmeticError, ValueError):
+                shown = self.value(value)
+        if status and status != "confirmed":
+            shown += " (" + self.t(STATUS_WORDS.get(status, status)) + ")"
+        return shown
+
+    def value(self, value) -> str:
+        if value is None:
+            return self.t("nothing")
+        if isinstance(value, dict):
+            if "value" in value:
+                return self.figure(value)
+            if "when" in value or "any_of" in value:
+                return self.cond(_summary(value))
+            inner = "; ".join(f"{k}: {self.value(v)}" for k, v in value.items() if k not in ("note",))
+            return inner[:200] + ("…" if len(inner) > 200 else "")
+        if isinstance(value, list):
+            inner = ", ".join(self.value(v) for v in value)
+            return inner[:200] + ("…" if len(inner) > 200 else "")
+        if isinstance(value, bool):
+            return self.t("yes") if value else self.t("no")
+        text = str(value)
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return date_text(text, self.lang)
+        return "«" + (text if len(text) < 160 else text[:157] + "…") + "»"
+
+    def item(self, section: str, ident: str, side: str = "new"):
+        doc = self.new if side == "new" else self.old
+        for it in doc.get(section) or []:
+            if isinstance(it, dict) and str(it.get("id", it.get("code"))) == ident:
+                return it
+        other = self.old if side == "new" else self.new
+        for it in other.get(section) or []:
+            if isinstance(it, dict) and str(it.get("id", it.get("code"))) == ident:
+                return it
+        return {}
+
+    def reference(self, item: dict) -> str:
+        ref = item.get("reference") if isinstance(item, dict) else None
+        if not isinstance(ref, dict):
+            return ""
+        acts = {a.get("id"): a for a in (self.new.get("legal_basis") or []) + (self.old.get("legal_basis") or [])
+                if isinstance(a, dict)}
+        act = acts.get(ref.get("act"), {})
+        text = act.get("title") or ref.get("act") or ""
+        if ref.get("article"):
+            text += ", " + str(ref["article"])
+        return " — " + self.t("reference: {ref}", ref=text) if text else ""
+
+    def sentence(self, c: Change) -> str:
+        parts = _parts(c.path)
+        if isinstance(c.before, dict) and isinstance(c.after, dict) and "value" in c.before and \
+                "value" in c.after and str(c.before["value"]) == str(c.after["value"]):
+            # same figure, other provenance: say what changed about where it comes from
+            what = "; ".join(k + ": " + self.value(c.after.get(k)) + " (" +
+                             self.t("was {before}", before=self.value(c.before.get(k))) + ")"
+                             for k in sorted(set(c.before) | set(c.after))
+                             if k != "value" and c.before.get(k) != c.after.get(k))
+            where = ".".join(str(p[1]) if isinstance(p, tuple) else p for p in parts)
+            return self.t("{where}: same value {value}, provenance changed: {what}", where=where,
+                          value=self.figure(c.after["value"]), what=what)
+        try:
+            if c.section in ("eligibility", "points"):
+                return self.rule(c, parts)
+            if c.section == "parameters":
+                return self.parameter(c, parts)
+            if c.section == "bands":
+                return self.band(c, parts)
+            if c.section == "dates":
+                return self.dates(c)
+            if c.section == "budget":
+                return self.t("Budget{field}: {after} (was {before})", field=(" " + c.field) if c.field else "",
+                              after=self.figure(c.after, "euro"), before=self.figure(c.before, "euro"))
+        except (KeyError, IndexError, TypeError, ValueError):
+            pass
+        where = ".".join(str(p[1]) if isinstance(p, tuple) else p for p in parts)
+        if c.kind == "added":
+            return self.t("{where} added: {after}", where=where, after=self.value(c.after))
+        if c.kind == "removed":
+            return self.t("{where} removed (was {before})", where=where, before=self.value(c.before))
+        return self.t("{where}: {after} (was {before})", where=where, after=self.value(c.after),
+                      before=self.value(c.before))
+
+    def rule(self, c: Change, parts) -> str:
+        section = parts[0]
+        ident = parts[1][1]
+        item = self.item(section, ident, "old" if c.kind == "removed" else "new")
+        kind = self.t("eligibility rule") if section == "eligibility" else self.t("points rule")
+        name = f"{kind} «{item.get('label') or ident}»"
+        if len(parts) > 3 and parts[2] == "any_of":
+            alt = next((a for a in item.get("any_of") or [] if str(a.get("id")) == parts[3][1]), {})
+            name += " › " + self.t("case «{label}»", label=alt.get("label") or parts[3][1])
+            rest = parts[4:]
+        else:
+            rest = parts[2:]
+        field = rest[0] if rest and isinstance(rest[0], str) else ""
+        if c.kind == "added" and not field:
+            return self.t("New {name}: {condition}", name=name, condition=self.cond(c.after)) + self.reference(item)
+        if c.kind == "removed" and not field:
+            return self.t("Removed {name} (was: {condition})", name=name, condition=self.cond(c.before, "old")) + \
+                self.reference(item)
+        if field == "when" or c.field == "condition":
+            return self.t("{name}: the condition becomes {after} (was {before})", name=name,
+                          after=self.cond(c.after), before=self.cond(c.before, "old")) + self.reference(item)
+        if field == "points":
+            return self.t("{name} is worth {after} points (was {before})", name=name,
+                          after=self.figure(c.after), before=self.figure(c.before))
+        return self.t("{name}: {field} becomes {after} (was {before})", name=name, field=c.field or field,
+                      after=self.value(c.after), before=self.value(c.before))
+
+    def parameter(self, c: Change, parts) -> str:
+        name = parts[1]
+        unit = self.units.get(name)
+        threshold = self.threshold(name)
+        who = f"{threshold} ({name})" if threshold else self.t("parameter {name}", name=name)
+        if c.kind == "added":
+            return self.t("New {who}: {after}", who=who, after=self.figure(c.after, unit))
+        if c.kind == "removed":
+            return self.t("Removed {who} (was {before})", who=who, before=self.figure(c.before, unit))
+        if c.field in ("", "value"):
+            return self.t("{who} goes from {before} to {after}", who=who[:1].upper() + who[1:],
+                          before=self.figure(c.before, unit), after=self.figure(c.after, unit))
+        return self.t("{who}: {field} becomes {after} (was {before})", who=who, field=c.field,
+                      after=self.value(c.after), before=self.value(c.before))
+
+    def threshold(self, param: str) -> str:
+        """'the minimum age' for a parameter compared as ``age >= param`` (the words of its fact)."""
+        from ..expr import nodes as n
+        from ..expr.parser import parse
+        facts = getattr(self.dictionary, "facts", {}) or {}
+        for doc in (self.new, self.old):
+            for text in _conditions_of(doc):
+                try:
+                    tree = parse(text)
+                except Exception:  # noqa: BLE001
+                    continue
+                for node in n.walk(tree):
+                    if isinstance(node, n.Compare) and isinstance(node.left, n.Name) and \
+                            isinstance(node.right, n.Name):
+                        for fact, other, op in ((node.left.name, node.right.name, node.op),
+                                                (node.right.name, node.left.name, _MIRROR[node.op])):
+                            if other == param and fact in facts:
+                                label = facts[fact].label
+                                label = label[:1].lower() + label[1:] if label[1:2].islower() else label
+                                if op in (">=", ">"):
+                                    return self.t("the minimum {fact}", fact=label)
+                                if op in ("<=", "<"):
+                                    return self.t("the maximum {fact}", fact=label)
+        return ""
+
+    def band(self, c: Change, parts) -> str:
+        ident = parts[1][1]
+        item = self.item("bands", ident, "old" if c.kind == "removed" else "new")
+        name = self.t("Fascia {id}", id=ident) + (f" ({item['label']})" if item.get("label") else "")
+        if c.kind == "added" and c.field == "":
+            return self.t("New {name}: {condition}", name=name, condition=self.cond(c.after))
+        if c.kind == "removed" and c.field == "":
+            return self.t("Removed {name} (was: {condition})", name=name, condition=self.cond(c.before, "old"))
+        if c.field == "amount":
+            return self.t("{name} is worth {after} (was {before})", name=name, after=self.figure(c.after, "euro"),
+                          before=self.figure(c.before, "euro"))
+        if c.field == "duration_months":
+            return self.t("{name} lasts {after} (was {before})", name=name, after=self.figure(c.after, "months"),
+                          before=self.figure(c.before, "months"))
+        if c.field == "condition":
+            return self.t("{name}: the condition becomes {after} (was {before})", name=name,
+                          after=self.cond(c.after), before=self.cond(c.before, "old"))
+        return self.t("{name}: {field} becomes {after} (was {before})", name=name, field=c.field,
+                      after=self.value(c.after), before=self.value(c.before))
+
+    def dates(self, c: Change) -> str:
+        words = {"valid_from": N_("Valid from"), "valid_to": N_("Valid until"), "status": N_("Status")}
+        if c.subject == "status":
+            after, before = (self.t(STATUS_NAMES.get(v, str(v))) for v in (c.after, c.before))
+        else:
+            after = self.value(c.after) if c.after is not None else self.t("open")
+            before = self.value(c.before) if c.before is not None else self.t("open")
+        return self.t("{what}: {after} (was {before})", what=self.t(words.get(c.subject, c.subject)),
+                      after=after, before=before)
+
+
+STATUS_NAMES = {"draft": N_("draft"), "active": N_("active"), "closed": N_("closed"), "published": N_("published")}
+_MIRROR = {"<=": ">=", "<": ">", ">=": "<=", ">": "<", "==": "==", "!=": "!="}
+STATUS_WORDS = {"placeholder": N_("placeholder"), "uncertain": N_("uncertain"), "confirmed": N_("confirmed")}
+
+
+def _conditions_of(doc: dict):
+    for section in ("eligibility", "points", "bands"):
+        for item in doc.get(section) or []:
+            if isinstance(item, dict):
+                if isinstance(item.get("when"), str):
+                    yield item["when"]
+                for alt in item.get("any_of") or []:
+                    if isinstance(alt, dict) and isinstance(alt.get("when"), str):
+                        yield alt["when"]
 
 
 def as_json(changes: list[Change], a: str, b: str) -> dict:

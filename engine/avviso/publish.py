@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..errors import InputErrors, PolicyError, SourceLocation
 from ..i18n import _, edition_name
+from ..i18n import date as i18n_date
 from ..policy.model import Policy
 from . import checklist
 from .scaffold import set_top_level
@@ -141,6 +142,13 @@ def seal(policy: Policy, policy_file: Path, act_number: str, act_date: dt.date, 
     return record
 
 
+def _day(stamp) -> str:
+    try:
+        return i18n_date(str(stamp)[:10])
+    except ValueError:
+        return str(stamp)
+
+
 def check_sealed(policy: Policy, policy_file: Path) -> tuple[list[PolicyError], list[str]]:
     """(errors, notes) for a published edition: its file must match its record."""
     record = read_record(policy_file)
@@ -156,7 +164,7 @@ def check_sealed(policy: Policy, policy_file: Path) -> tuple[list[PolicyError], 
     if actual != record.get("file_sha256"):
         return [PolicyError("policy_published_changed",
                             _("{name} was published on {day} under act {act} and its file has changed since",
-                              name=record.get("name") or policy.key, day=str(record.get("published_at"))[:10],
+                              name=record.get("name") or policy.key, day=_day(record.get("published_at")),
                               act=(record.get("act") or {}).get("number")), where,
                             _("restore the published text and make the change in a new version "
                               "(`almp new-avviso`)"))], []

@@ -29,6 +29,7 @@ from ..policy.compiler import compile_bundle
 from ..decide.evaluate import decide
 from ..decide.state import NO_BAND, NOT_ELIGIBLE, state_of
 from ..policy.model import Policy
+from ..i18n import edition_name
 from ..money import to_cents
 from .population import PopulationError, RowReader, read_header
 
@@ -266,7 +267,8 @@ def parse_rates(items: list[str], policy: Policy) -> dict[str, Decimal]:
 
 def outcome_amounts(policy: Policy, rule_id: str | None = None) -> tuple[str, dict[str, Decimal]]:
     """What one outcome pays per band: the edition's outcome rule by band (the first, or ``rule_id``),
-    else the band's dote (a dote paid on results). Returns (basis in words, band id -> amount)."""
+    else the band's dote (a dote paid on results). Returns (basis, band id -> amount); the basis is
+    ``outcome:<rule id>`` or ``dote``, words for it are the renderer's."""
     outcomes = getattr(getattr(policy, "costs", None), "outcomes", None)
     rules = [r for r in (outcomes.rules if outcomes else ()) if r.by_band]
     if rule_id is not None:
@@ -277,9 +279,9 @@ def outcome_amounts(policy: Policy, rule_id: str | None = None) -> tuple[str, di
         rules = chosen
     if rules:
         rule = rules[0]
-        return (f"outcome rule '{rule.id}' ({rule.label})",
+        return (f"outcome:{rule.id}",
                 {band: Decimal(fig.value) for band, fig in rule.by_band.items() if fig and fig.value is not None})
-    return "the dote value of the band", {b.id: Decimal(b.amount.value) for b in policy.bands
+    return "dote", {b.id: Decimal(b.amount.value) for b in policy.bands
                                           if b.amount and b.amount.value is not None}
 
 
@@ -315,6 +317,7 @@ def summarise(policy: Policy, states: Counter, people: int, rates: dict[str, Dec
         "expected_payments": str(to_cents(expected)) if rates else None,
         "outcome_rates": {k: str(v) for k, v in rates.items()},
         "outcome_basis": basis or None,
+        "name": edition_name(policy),
         "provisional_amounts": [b.id for b in policy.bands if b.amount is None or b.amount.provisional],
     }
     return out
@@ -334,7 +337,10 @@ def compare(first: dict, second: dict, transitions: Counter) -> dict:
     out = {"from": first["policy"], "to": second["policy"], "changed_people": sum(m["people"] for m in moves),
            "transitions": moves, "commitments_delta": str(to_cents(delta)),
            "eligible_delta": second["eligible"] - first["eligible"]}
-    if first.get("expected_payments") is not None and second.get("expected_payments") is not None:
+    if first.get("outcome_basis") != second.get("outcome_basis"):
+        # one edition pays outcomes by its own rule, the other the dote: the two figures are not the same thing
+        out["expected_payments_comparable"] = False
+    elif first.get("expected_payments") is not None and second.get("expected_payments") is not None:
         out["expected_payments_delta"] = str(to_cents(Decimal(second["expected_payments"])
                                                       - Decimal(first["expected_payments"])))
     if second["budget"] is not None:

@@ -20,6 +20,7 @@ import datetime as dt
 import io
 import math
 import random
+import re
 from dataclasses import dataclass
 
 from ..dates import add_months
@@ -296,3 +297,19 @@ def write_population(dictionary: FactDictionary, out, size: int, region: str, se
         "warning": "synthetic: distributions are stated assumptions, not official statistics",
     }, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return meta
+
+
+def region_code(dictionary: FactDictionary, text: str) -> str | None:
+    """The dictionary's code for a region given by code or by name ('Lombardia', "Valle d'Aosta",
+    'emilia-romagna' -> 'lombardia', 'valle_d_aosta', 'emilia_romagna'); None when it is no region."""
+    fact = dictionary.facts.get("residence_region")
+    if fact is None:
+        return None
+    def key(value: str) -> str:
+        return re.sub(r"[^a-z]+", "_", value.casefold()).strip("_")
+    wanted = key(text)
+    for code in fact.type.values:
+        names = {key(code), key((fact.value_labels or {}).get(code, code))}
+        if wanted in names:
+            return code
+    return None

@@ -80,7 +80,7 @@ def record_from(data: dict, where: str) -> Record:
 
 
 def read_jsonl(path: Path, start: dt.date, end: dt.date, policy_id: str) -> Iterable[Record]:
-    """Records of ``policy_id`` whose decision date (``created_at``, else ``as_of``) is in [start, end]."""
+    """Records of ``policy_id`` whose application date (``as_of``) is in [start, end]."""
     try:
         fh = open(path, encoding="utf-8")
     except OSError as exc:
@@ -103,9 +103,7 @@ def read_jsonl(path: Path, start: dt.date, end: dt.date, policy_id: str) -> Iter
             if pid is not None and pid != policy_id:
                 continue
             record = record_from(data, where)
-            taken = data.get("created_at")
-            day = _as_date(str(taken)[:10], where) if taken else record.as_of
-            if start <= day <= end:
+            if start <= record.as_of <= end:  # the application date, not the day it was stored
                 yield record
 
 
@@ -135,7 +133,9 @@ def whatif(draft: Policy, records: Iterable[Record]) -> Outcome:
 def summarise_changes(outcome: Outcome) -> dict:
     moves = [{"from": a, "to": b, "people": n} for (a, b), n in
              sorted(outcome.transitions.items(), key=lambda kv: (-kv[1], kv[0])) if a != b]
-    return {"decisions": outcome.decisions, "changed": outcome.changed, "errors": len(outcome.errors),
+    # decisions = unchanged + changed + errors, always
+    return {"decisions": outcome.decisions, "unchanged": outcome.decisions - outcome.changed - len(outcome.errors),
+            "changed": outcome.changed, "errors": len(outcome.errors),
             "error_examples": outcome.errors[:5], "transitions": moves,
             "amount_before": str(to_cents(outcome.amount_before)), "amount_after": str(to_cents(outcome.amount_after)),
             "amount_delta": str(to_cents(outcome.amount_after - outcome.amount_before))}

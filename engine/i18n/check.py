@@ -1,6 +1,6 @@
 """Messages in the code that a catalogue does not translate (run: ``python -m engine.i18n.check``).
 
-Babel's extractor reads every ``_("...")``, ``N_("...")`` and ``ngettext("...", "...")`` in the
+Babel's extractor reads every ``_("...")``, ``N_("...")``, ``self.t("...")`` and ``ngettext("...", "...")`` in the
 packages below; a message missing from ``locale/<lang>/LC_MESSAGES/almp.po`` (or left empty)
 would reach an Italian officer in English.
 """
@@ -15,7 +15,7 @@ from babel.messages.pofile import read_po
 from . import DOMAIN, LOCALE_DIR
 
 PACKAGES = ("engine", "almp", "api")
-KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "t": None, "ngettext": (1, 2)}
 
 
 def extracted(root: Path | None = None) -> list[tuple[str, int, str]]:
