@@ -22,3 +22,6 @@ import pytest  # noqa: E402
 def _own_checkpoint_file(tmp_path, monkeypatch):
     """Each test its own checkpoint file: checkpoints of one test's log must not meet another's."""
     monkeypatch.setenv("ALMP_CHECKPOINT_FILE", str(tmp_path / "checkpoints.jsonl"))
+
+# Tests read the Italian messages whatever the developer's LANG (tests of the language choice clear it).
+os.environ.setdefault("ALMP_LANG", "it")

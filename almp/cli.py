@@ -88,6 +88,7 @@ def cmd_validate(args) -> int:
             continue
         shown = [p for p in registry.policies if only is None or Path(p.bundle["policy_file"]).name and
                  (root / p.bundle["policy_file"]).resolve() in only]
+        _facts_note(root, registry, getattr(args, "accept_facts", False))
         for policy in shown:
             file = root / policy.bundle["policy_file"]
             errors, notes = check_sealed(policy, file)
@@ -98,9 +99,9 @@ def cmd_validate(args) -> int:
             holders = policy.placeholders
             doubtful = [f for f in policy.figures if f.status == "uncertain"]
             points = policy.document.get("uncertain", [])
-            print(_("ok  {name}  {file}  ({figures} figures, {placeholders} placeholder(s), {uncertain} uncertain)",
-                    name=i18n.edition_name(policy), file=policy.file, figures=len(policy.figures),
-                    placeholders=len(holders), uncertain=len(doubtful) + len(points)))
+            print(_("ok  {name} ({key})  {file}  ({figures} figures, {placeholders} placeholder(s), "
+                    "{uncertain} uncertain)", name=i18n.edition_name(policy), key=policy.key, file=policy.file,
+                    figures=len(policy.figures), placeholders=len(holders), uncertain=len(doubtful) + len(points)))
             for fig in holders:
                 path_text = ".".join(str(p) for p in fig.path)
                 print("      " + _("placeholder {path} = {value}  (line {line}): {missing}", path=path_text,
@@ -126,6 +127,25 @@ def statement_gaps(policy, root) -> list[str]:
     from engine.statement.coverage import missing_texts
     from engine.statement import load_authorities
     return missing_texts(policy, load_authorities(root))
+def _facts_note(root: Path, registry, accept: bool) -> None:
+    """Say which editions get a new content hash when the fact dictionary changed (never silently)."""
+    from engine.avviso.publish import facts_change, facts_lock_path
+    recorded, current, editions = facts_change(root, registry.policies)
+    if accept or not facts_lock_path(root).is_file():
+        try:
+            facts_lock_path(root).write_text(current + "\n", encoding="utf-8")
+        except OSError:
+            pass  # a read-only install: nothing to record, nothing to compare with
+        return
+    if recorded:
+        print(ngettext("note: the fact dictionary changed ({old} → {new}): {n} edition gets a new content hash: "
+                       "{names}", "note: the fact dictionary changed ({old} → {new}): {n} editions get a new "
+                       "content hash: {names}", len(editions), old=recorded[:15], new=current[:15], n=len(editions),
+                       names=", ".join(p.key for p in editions)))
+        print("      " + _("decisions already taken keep the old hash; run `almp validate --accept-facts` to "
+                          "record the new dictionary"))
+
+
 
 
 def print_errors(errors) -> None:
@@ -174,7 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("validate", help="check policy files; list placeholders")
-    p.add_argument("paths", nargs="*", help="policy files or folders (default: the shipped policies)")
+    p.add_argument("paths", nargs="*", help="policy files or folders (default: ./policies, else the shipped ones)")
+    p.add_argument("--accept-facts", action="store_true",
+                   help="record the current fact dictionary as known (its hash goes in national/facts.lock)")
 
     p = sub.add_parser("test", help="run the test cases beside the policies")
     p.add_argument("paths", nargs="*")

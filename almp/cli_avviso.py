@@ -194,7 +194,7 @@ def cmd_new_avviso(args) -> int:
         print(_("the draft does not validate yet; fix the errors above or use --apply-previous"), file=sys.stderr)
         return 1
     print(_("ok: {file} validates. Next: edit it, then `almp diff {old} {new}`", file=made.policy_path,
-            old=f"{args.policy}@{base.version}", new=f"{args.policy}@{args.version}"))
+            old=args.policy + "@" + base.version, new=args.policy + "@" + args.version))
     return 0
 
 

@@ -174,3 +174,23 @@ def check_sealed(policy: Policy, policy_file: Path) -> tuple[list[PolicyError], 
                        "(recorded: {recorded})", name=record.get("name") or policy.key,
                        hash=policy.content_hash[:19], recorded=str(record.get("content_hash"))[:19]))
     return [], notes
+
+
+def facts_lock_path(root: Path) -> Path:
+    from ..policy.registry import FACTS_FILE
+    return Path(root) / Path(FACTS_FILE).with_suffix(".lock")
+
+
+def facts_change(root: Path, policies) -> tuple[str | None, str, list]:
+    """(recorded, current, editions) when the fact dictionary differs from its lock, else (None, current, []).
+
+    Every edition's content hash covers the dictionary, so any change to it gives every
+    edition a new hash: the list says which, before anyone is surprised by it.
+    """
+    from ..policy.registry import FACTS_FILE
+    current = sha256_text((Path(root) / FACTS_FILE).read_text(encoding="utf-8"))
+    lock = facts_lock_path(root)
+    recorded = lock.read_text(encoding="utf-8").strip() if lock.is_file() else None
+    if recorded is None or recorded == current:
+        return None, current, []
+    return recorded, current, sorted(policies, key=lambda p: p.key)

@@ -10,6 +10,7 @@ import datetime as dt
 import difflib
 from decimal import Decimal
 
+from ..i18n import _
 from ..suggest import suggest
 
 from . import nodes as n
@@ -88,9 +89,13 @@ class Checker:
             raise ExprTypeError(f"fact '{node.name}' is not listed under 'facts:' of this policy", node.pos,
                                 f"add {node.name} to the policy's facts: list")
         if node.name not in self.env:
-            hint = suggest(node.name, self.env) or "declare the fact in policies/national/facts.yaml " \
-                                                   "and list it under 'facts:' in the policy"
-            raise ExprTypeError(f"unknown fact '{node.name}'", node.pos, hint)
+            # a name may be a fact or a parameter: say which it could be, never just "unknown fact"
+            hint = suggest(node.name, self.env)
+            hint = _("did you mean '{name}'?", name=hint.split("'")[1]) if hint else \
+                _("declare it under 'parameters:' of the policy, or as a fact in policies/national/facts.yaml "
+                  "listed under 'facts:'")
+            raise ExprTypeError(_("'{name}' is neither a fact of this policy nor one of its parameters",
+                                  name=node.name), node.pos, hint)
         return node, self.env[node.name]
 
     def _listlit(self, node: n.ListLit):

@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from babel.lists import format_list
 
 from .. import i18n
 from ..i18n import _, N_
@@ -146,6 +145,7 @@ class _Reader:
     def choice(self, items: list[str], style: str) -> str:
         if not items:
             return ""
+        from babel.lists import format_list
         return format_list(items, style=style, locale=i18n._locale(self.lang))
 
     # -- structure ---------------------------------------------------------------------------

@@ -34,12 +34,7 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
-from babel.dates import format_date as _format_date
-from babel.lists import format_list as _format_list
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal, format_percent
-from babel.units import format_unit
+# Babel is imported where it is used: a command that prints nothing formatted starts faster.
 
 LANGUAGES = ("it", "en")
 DEFAULT_LANGUAGE = "it"
@@ -100,6 +95,8 @@ def language(explicit: str | None = None) -> str:
 @functools.lru_cache(maxsize=None)
 def translations(lang: str) -> _gettext.NullTranslations:
     """The gettext catalogue of ``lang``, compiled in memory from its .po file."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
     po = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
     if not po.is_file():
         return _gettext.NullTranslations()  # English message ids are the English text
@@ -142,6 +139,7 @@ def money(amount, lang: str | None = None) -> str:
         return "–"
     if isinstance(amount, float):
         raise TypeError("money must never be a float")
+    from babel.numbers import format_currency
     return _plain(format_currency(Decimal(amount), "EUR", locale=_locale(lang)))
 
 
@@ -149,6 +147,7 @@ def number(value, lang: str | None = None, decimals: int | None = None) -> str:
     """A number with the language's separators; ``decimals`` fixes the digits after the comma."""
     if value is None:
         return "–"
+    from babel.numbers import format_decimal
     if isinstance(value, float):
         value = Decimal(str(value))
     if decimals is None:
@@ -161,6 +160,7 @@ def percent(share, lang: str | None = None, decimals: int = 1) -> str:
     """A share (0..1) as a percentage with at most ``decimals`` digits: 0.125 -> '12,5%'."""
     if share is None:
         return "–"
+    from babel.numbers import format_percent
     pattern = "#,##0" + ("." + "#" * decimals if decimals else "") + "%"
     return _plain(format_percent(Decimal(str(share)) if isinstance(share, float) else Decimal(share),
                                  format=pattern, locale=_locale(lang)))
@@ -170,6 +170,7 @@ def date(day, lang: str | None = None) -> str:
     """A date as dd/mm/yyyy (both languages: the readers are in Europe). Accepts ISO text."""
     if day is None:
         return "–"
+    from babel.dates import format_date as _format_date
     if isinstance(day, str):
         day = _dt.date.fromisoformat(day)
     return _format_date(day, "dd/MM/yyyy", locale=_locale(lang))
@@ -182,6 +183,7 @@ def quantity(value, unit: str, lang: str | None = None) -> str:
     if unit == "percent":
         return percent(value, lang)
     if unit in _UNITS:
+        from babel.units import format_unit
         return _plain(format_unit(value, _UNITS[unit], length="long", locale=_locale(lang)))
     return number(value, lang)
 
@@ -191,11 +193,13 @@ def duration(years: int = 0, months: int = 0, days: int = 0, lang: str | None = 
     parts = [quantity(v, u, lang) for v, u in ((years, "years"), (months, "months"), (days, "days")) if v]
     if not parts:
         return quantity(0, "days", lang)
+    from babel.lists import format_list as _format_list
     return _format_list(parts, locale=_locale(lang))
 
 
 def join(items, lang: str | None = None) -> str:
     """'a, b e c' (en: 'a, b and c')."""
+    from babel.lists import format_list as _format_list
     items = [str(i) for i in items]
     return _format_list(items, locale=_locale(lang)) if items else ""
 

@@ -15,6 +15,7 @@ import random
 from decimal import Decimal
 
 from ..errors import Code, PolicyError
+from ..i18n import _
 from ..expr import nodes as n
 from .model import Policy
 
@@ -125,24 +126,38 @@ def check_bands(policy: Policy, doc_location) -> list[PolicyError]:
                 idx = [b.id for b in policy.bands].index(pair[1])
                 errors.append(PolicyError(
                     Code.POLICY_BAND_OVERLAP,
-                    f"bands '{pair[0]}' and '{pair[1]}' both match an eligible subject, e.g. {_show(scoped)}",
+                    _("fasce '{a}' and '{b}' both match an eligible person, for example: {example}", a=pair[0],
+                      b=pair[1], example=_show(scoped, policy)),
                     doc_location(("bands", idx, "when")),
-                    "make the band conditions mutually exclusive (each eligible subject gets exactly one band)"))
+                    _("make the fascia conditions mutually exclusive (each eligible person gets exactly one fascia)")))
     if gap_example is not None:
         errors.append(PolicyError(Code.POLICY_BAND_GAP,
-                                  f"an eligible subject matches no band, e.g. {_show(gap_example)}",
-                                  doc_location(("bands",)), "widen a band condition so that every eligible "
-                                                            "subject falls in one band"))
+                                  _("an eligible person falls in no fascia, for example: {example}",
+                                    example=_show(gap_example, policy)),
+                                  doc_location(("bands",)),
+                                  _("widen a fascia condition so that every eligible person falls in one fascia")))
     for idx, band in enumerate(policy.bands):
         if band.id not in reached:
             errors.append(PolicyError(Code.POLICY_BAND_UNREACHABLE,
-                                      f"band '{band.id}' never matches an eligible subject",
+                                      _("fascia '{band}' never matches an eligible person", band=band.id),
                                       doc_location(("bands", idx, "when")),
-                                      "check its thresholds against the points and eligibility rules"))
+                                      _("check its thresholds against the points and eligibility rules")))
     return errors
 
 
-def _show(env: dict) -> str:
-    def fmt(v):
-        return v.isoformat() if isinstance(v, dt.date) else str(v) if isinstance(v, Decimal) else v
-    return "{" + ", ".join(f"{k}: {fmt(v)!r}" for k, v in sorted(env.items())) + "}"
+def _show(env: dict, policy: Policy | None = None) -> str:
+    """An example subject in words ('età compiuta: 30 anni; condizione occupazionale: disoccupato'), never
+    Python notation."""
+    from ..expr.italian import sentence
+    from ..expr import nodes as n
+    dictionary = getattr(policy, "dictionary", None)
+    parts = []
+    for name, value in sorted(env.items()):
+        if isinstance(value, tuple):
+            value = n.ListLit(0, tuple(n.Literal(0, v) for v in value))
+            text = sentence(n.In(0, n.Name(0, name), value), dictionary) if value.items else \
+                f"{name}: –"
+        else:
+            text = sentence(n.Compare(0, "==", n.Name(0, name), n.Literal(0, value)), dictionary)
+        parts.append(text)
+    return "; ".join(parts)

@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import Code, PolicyError, PolicyErrors, SourceLocation
+from ..i18n import N_, _
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_NODES = 200_000
@@ -162,6 +163,44 @@ class _CountingLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+# What PyYAML's parser says, in an officer's words: (start of the parser's message, explanation, hint).
+_YAML_PROBLEMS = (
+    ("mapping values are not allowed", N_("a ':' where it cannot stand"),
+     N_("put a space after the colon of a key, and quotes around a text that contains ': '")),
+    ("could not find expected ':'", N_("a line that should be 'key: value' has no ':'"),
+     N_("add the colon after the key, or join the line to the one above")),
+    ("found character '\\t'", N_("a tab character"), N_("indent with spaces, never with tabs")),
+    ("found character", N_("a character that cannot start a value here"), N_("put the value between quotes")),
+    ("did not find expected key", N_("the indentation does not match the lines above"),
+     N_("align this key with the other keys of the same block")),
+    ("expected <block end>", N_("the indentation does not match the lines above"),
+     N_("align this line with the other lines of the same block")),
+    ("did not find expected '-' indicator", N_("a list item that does not start with '- '"),
+     N_("align the items of the list, each starting with '- '")),
+    ("found unexpected end of stream", N_("the file ends inside a quoted text"),
+     N_("close the quotes that were opened")),
+    ("found unknown escape character", N_("a backslash that YAML reads as a special character"),
+     N_("use single quotes around the text, or write \\\\")),
+    ("found undefined alias", N_("a reference (*name) to an anchor that is not defined"),
+     N_("define the anchor (&name) first, or remove the reference")),
+    ("expected ',' or '}'", N_("a {...} block that is not closed, or a missing comma"),
+     N_("close the brace, or separate the items with commas")),
+    ("expected ',' or ']'", N_("a [...] list that is not closed, or a missing comma"),
+     N_("close the bracket, or separate the items with commas")),
+    ("found duplicate anchor", N_("the same anchor (&name) is defined twice"), N_("rename one of the anchors")),
+    ("special characters are not allowed", N_("a control character in the text"),
+     N_("remove it, or save the file as plain UTF-8 text")),
+)
+
+
+def yaml_problem(problem: str, context: str = "") -> tuple[str, str]:
+    """(message, hint) for a YAML parser problem; the parser's own words are kept in parentheses."""
+    for start, message, hint in _YAML_PROBLEMS:
+        if problem.startswith(start) or (start.startswith("expected") and start in problem):
+            return _("YAML: {what} ({detail})", what=_(message), detail=problem), _(hint)
+    return _("YAML: {what}", what=problem), _("check indentation, colons and quotes around this line")
+
+
 def load_text(text: str, file: str) -> Document:
     """Parse one YAML document from text; raise ``PolicyErrors`` with file:line on any problem."""
     if len(text.encode("utf-8", "replace")) > MAX_FILE_BYTES:
@@ -173,9 +212,8 @@ def load_text(text: str, file: str) -> Document:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        raise PolicyErrors([PolicyError(Code.POLICY_YAML_ERROR, f"{exc.problem or exc}",
-                                        SourceLocation(file, line, col),
-                                        "check indentation, colons and quotes around this line")]) from None
+        message, hint = yaml_problem(exc.problem or str(exc), exc.context or "")
+        raise PolicyErrors([PolicyError(Code.POLICY_YAML_ERROR, message, SourceLocation(file, line, col), hint)]) from None
     except yaml.YAMLError as exc:
         raise PolicyErrors([PolicyError(Code.POLICY_YAML_ERROR, str(exc), SourceLocation(file),
                                         "remove YAML aliases (*name) that repeat content")]) from None

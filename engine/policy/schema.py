@@ -10,6 +10,7 @@ import jsonschema
 from jsonschema import Draft202012Validator
 
 from ..errors import Code, PolicyError
+from ..i18n import N_, _
 from ..suggest import suggest
 from .loader import Document
 
@@ -35,6 +36,16 @@ def validate_document(doc: Document) -> list[PolicyError]:
     errors = []
     for error in _validator().iter_errors(doc.data):
         path = tuple(error.absolute_path)
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            # one error per unknown key, on the key's own line (a typo like valid_form is found where it is)
+            allowed = sorted(error.schema.get("properties", {}))
+            for key in [k for k in error.instance if k not in allowed]:
+                hint = suggest(key, allowed)
+                hint = _("did you mean '{name}'?", name=hint.split("'")[1]) if hint else \
+                    _("allowed keys: {keys}", keys=", ".join(allowed))
+                errors.append(PolicyError(Code.POLICY_SCHEMA_ERROR, _("unknown key '{key}'", key=key),
+                                          doc.location(path + (key,)), hint))
+            continue
         message, hint = _explain(error)
         errors.append(PolicyError(Code.POLICY_SCHEMA_ERROR, message, doc.location(path), hint))
     return errors
@@ -42,26 +53,34 @@ def validate_document(doc: Document) -> list[PolicyError]:
 
 def _explain(error) -> tuple[str, str]:
     validator = error.validator
-    if validator == "additionalProperties":
-        allowed = sorted(error.schema.get("properties", {}))
-        extra = [k for k in error.instance if k not in allowed] if isinstance(error.instance, dict) else []
-        hints = [suggest(k, allowed) for k in extra]
-        hint = "; ".join(h for h in hints if h) or f"allowed keys: {', '.join(allowed)}"
-        return f"unknown key(s) {', '.join(repr(k) for k in extra)}", hint
+    shown = repr(error.instance) if not isinstance(error.instance, (dict, list)) else \
+        (_("a list") if isinstance(error.instance, list) else _("a mapping"))
     if validator == "required":
-        return error.message.replace("is a required property", "is required"), "add the missing key"
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return _("'{key}' is required", key=missing), _("add the missing key")
     if validator == "enum":
-        return f"{error.instance!r} is not allowed", "use one of: " + ", ".join(map(str, error.validator_value))
+        return _("{value} is not allowed", value=shown), \
+            _("use one of: {values}", values=", ".join(map(str, error.validator_value)))
     if validator == "pattern":
-        return f"{error.instance!r} has the wrong form", f"it must match {error.validator_value}"
+        return _("{value} has the wrong form", value=shown), _("it must match {pattern}", pattern=error.validator_value)
     if validator == "oneOf" and error.schema.get("description", "").startswith("A number"):
-        return f"{error.instance!r} is not a figure", \
-            "write a number, or {value: ..., source: ..., status: confirmed|uncertain|placeholder}"
+        return _("{value} is not a figure", value=shown), \
+            _("write a number, or {value: ..., source: ..., status: confirmed|uncertain|placeholder}")
     if validator == "oneOf":
-        return "give exactly one of 'when' or 'any_of'" if isinstance(error.instance, dict) and \
-            "label" in error.instance else error.message, ""
+        return (_("give exactly one of 'when' or 'any_of'") if isinstance(error.instance, dict) and
+                "label" in error.instance else error.message), ""
     if validator == "type":
-        return f"{error.instance!r} is not of type {error.validator_value}", ""
+        kinds = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        return _("{value} is not {kinds}", value=shown, kinds=" / ".join(_(TYPE_WORDS.get(k, k)) for k in kinds)), ""
     if validator == "format":
-        return f"{error.instance!r} is not a valid {error.validator_value}", "write dates as YYYY-MM-DD"
+        return _("{value} is not a valid {format}", value=shown, format=error.validator_value), \
+            _("write dates as YYYY-MM-DD")
+    if validator in ("minLength", "minItems"):
+        return _("{value} is empty or too short", value=shown), ""
+    if validator in ("maxLength", "maxItems"):
+        return _("{value} is too long", value=shown), ""
     return error.message, ""
+
+
+TYPE_WORDS = {"string": N_("a text"), "number": N_("a number"), "integer": N_("a whole number"),
+              "object": N_("a mapping"), "array": N_("a list"), "null": N_("empty"), "boolean": N_("true or false")}

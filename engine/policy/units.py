@@ -21,8 +21,6 @@ import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 
-from babel.numbers import NumberFormatError, parse_decimal
-
 from ..i18n import N_, _, money
 
 UNITS = ("euro", "years", "months", "days", "count", "share", "date")
@@ -92,6 +90,7 @@ def _conditions(data: dict):
 
 def read_italian(text: str) -> Decimal | None:
     """The number an Italian most likely meant by ``text`` ('1.800' -> 1800, '2.600,00 €' -> 2600.00)."""
+    from babel.numbers import NumberFormatError, parse_decimal
     cleaned = re.sub(r"(?i)(€|eur(o)?|%|\s)", "", str(text)).strip("'\"")
     if not cleaned:
         return None

@@ -296,13 +296,29 @@ def test_whatif_reads_the_decision_store(tmp_path, registry, dul, capsys):
                            caller="test")
     finally:
         service.store.close()
-    today = dt.date.today()  # decisions are dated by their UTC creation day: a window around today
-    code = main(["whatif", f"{DUL}@2013", "--from", str(today - dt.timedelta(days=1)),
-                 "--to", str(today + dt.timedelta(days=1)), "--database", url, "--json"])
+    # the window is the application date (as_of), not the day the decisions were stored (today)
+    code = main(["whatif", f"{DUL}@2013", "--from", str(AS_OF - dt.timedelta(days=1)),
+                 "--to", str(AS_OF + dt.timedelta(days=1)), "--database", url, "--json"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0 and (out["decisions"], out["changed"], out["errors"]) == (3, 0, 0)
+    assert out["unchanged"] + out["changed"] + out["errors"] == out["decisions"]
+    today = dt.date.today()
+    code = main(["whatif", f"{DUL}@2013", "--from", str(today - dt.timedelta(days=1)),
+                 "--to", str(today + dt.timedelta(days=1)), "--database", url, "--json"])
+    assert code == 0 and json.loads(capsys.readouterr().out)["decisions"] == 0
     expected = sum(Decimal(evaluate(dul, p, AS_OF)["benefit"]["amount"]) for p in people
                    if evaluate(dul, p, AS_OF)["benefit"])
     assert Decimal(out["amount_before"]) == Decimal(out["amount_after"]) == expected
     code = main(["whatif", f"{DUL}@2013", "--from", "2000-01-01", "--to", "2000-01-02", "--database", url, "--json"])
     assert code == 0 and json.loads(capsys.readouterr().out)["decisions"] == 0
+
+
+def test_whatif_without_a_store_says_so(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ALMP_DATABASE_URL", raising=False)
+    monkeypatch.setenv("ALMP_POLICIES", str(POLICIES))
+    code = main(["whatif", f"{DUL}@2013", "--from", "2014-01-01", "--to", "2014-12-31", "--lang", "it"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "nessun archivio delle decisioni" in err and "--decisions" in err
+    assert "OperationalError" not in err and "Traceback" not in err

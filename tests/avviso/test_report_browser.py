@@ -115,10 +115,10 @@ def _png_pixels(data: bytes) -> tuple[int, int, Counter]:
 def test_report_screenshot_shows_the_chart_colours(report_file, tmp_path):
     path, _ = report_file
     shot = tmp_path / "shot.png"
-    done = run_chromium(f"--screenshot={shot}", "--window-size=820,900", path.as_uri())
+    done = run_chromium(f"--screenshot={shot}", "--window-size=820,2400", path.as_uri())
     assert done.returncode == 0 and shot.is_file(), done.stderr.decode(errors="replace")[-2000:]
     width, height, histogram = _png_pixels(shot.read_bytes())
-    assert (width, height) == (820, 900)
+    assert (width, height) == (820, 2400)
     total = sum(histogram.values())
     assert histogram[b"\xff\xff\xff"] < total * 0.95  # not a blank page
 

@@ -16,6 +16,7 @@ from decimal import Decimal
 import pytest
 
 from almp.cli import main
+from engine.i18n import money
 from engine.decide.evaluate import evaluate
 from engine.policy.registry import Registry
 
@@ -77,7 +78,7 @@ def scaffold_and_edit(capsys, tree):
                          "--policies", tree)
     assert code == 0, err
     draft = tree / DUL / "2015.yaml"
-    assert "validates" in out and draft.is_file() and (tree / DUL / "2015.tests.yaml").is_file()
+    assert "è valido" in out and "CHECKLIST:" in out and draft.is_file() and (tree / DUL / "2015.tests.yaml").is_file()
     text = draft.read_text(encoding="utf-8")
     original = (tree / DUL / "2013.yaml").read_text(encoding="utf-8")
     # text-preserving copy: comments kept, only the four window/status lines differ
@@ -108,7 +109,8 @@ def test_walkthrough_scaffold_diff_simulate(capsys, tree, tmp_path):
     sections = [c["section"] for c in changes]
     assert sections.index("parameters") < sections.index("bands") < sections.index("dates")
     code, text, _ = run(capsys, "diff", f"{DUL}@2013", f"{DUL}@2015", "--policies", tree)
-    assert code == 0 and "eta_max_giovani" in text and "2600.00 (placeholder) → 3000.00" in text
+    assert code == 0 and "eta_max_giovani" in text and "3.000,00 €" in text and "(era 2.600,00 €" in text
+    assert "{'value'" not in text and "==" not in text  # no Python dicts, no raw expressions
 
     population = tmp_path / "lombardia.csv"
     code, out, err = run(capsys, "population", "synth", "--size", 3000, "--region", "lombardia", "--seed", 11,
@@ -166,7 +168,7 @@ def test_walkthrough_scaffold_diff_simulate(capsys, tree, tmp_path):
     code, text, _ = run(capsys, "simulate", f"{DUL}@2013", "--population", population, "--compare", "@2015",
                         "--as-of", AS_OF, "--workers", 1, "--sample", 50, "--policies", tree)
     assert code == 0
-    assert f"commitments +€ {delta:,.2f}" in text
+    assert "impegni +" + money(delta) in text
 
 
 def test_new_avviso_proposes_and_applies_previous_end(capsys, tree):
@@ -186,7 +188,7 @@ def test_new_avviso_proposes_and_applies_previous_end(capsys, tree):
     assert (draft.status, draft.valid_from, draft.valid_to) == ("draft", dt.date(2015, 3, 1),
                                                                 dt.date(2019, 1, 21))
     code, out, _ = run(capsys, "test", tree / DUL / "2015.tests.yaml")
-    assert code == 0 and " 0 failed" in out
+    assert code == 0 and " 0 non superati" in out
 
 
 def test_new_avviso_refuses_existing_version(capsys, tree):
@@ -197,6 +199,6 @@ def test_new_avviso_refuses_existing_version(capsys, tree):
 
 def test_diff_errors_name_the_problem(capsys, tree):
     code, _, err = run(capsys, "diff", f"{DUL}@2013", "@1999", "--policies", tree)
-    assert code == 2 and "1999" in err and "versions: 2013" in err
+    assert code == 2 and "1999" in err and "versioni: 2013" in err
     code, _, err = run(capsys, "diff", f"{DUL}@2013", tree / "nope.yaml", "--policies", tree)
     assert code == 2 and "nope.yaml" in err

@@ -109,7 +109,7 @@ def test_policy_without_basket_is_an_input_error(registry):
     ("      region_group: less_developed\n", "      region_group: less_developd\n", "unknown region group"),
     ('bands: ["2"]', 'bands: ["3"]', "unknown band '3'"),
     ("(profiling_index - 0.5)", '(employment_status - 0.5)', "must be a number"),
-    ("(profiling_index - 0.5)", "(age_x - 0.5)", "unknown fact 'age_x'"),
+    ("(profiling_index - 0.5)", "(age_x - 0.5)", "'age_x' non è né un fatto di questa policy né uno dei suoi parametri"),
     ("base: [a, c]", "base: [a, q]", "flat-rate base 'q'"),
     ("      cost: {option: outcome}\n", "      cost: {option: unit_cost, rate: 3}\n", "must have cost: {option: outcome}"),
     ("outcomes:\n  service: e\n", "outcomes:\n  service: g\n", "no outcomes: section names it"),
