@@ -326,7 +326,10 @@ class _Words:
             return self.t("yes") if value else self.t("no")
         text = str(value)
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            return date_text(text, self.lang)
+            try:
+                return date_text(text, self.lang)
+            except ValueError:  # looks like a date but is none (2019-02-30): show it as written
+                pass
         return "«" + (text if len(text) < 160 else text[:157] + "…") + "»"
 
     def item(self, section: str, ident: str, side: str = "new"):
