@@ -50,6 +50,12 @@ def _fit(text: str, width) -> str:
     return text if len(text) <= room else text[:room - 1] + "…"
 
 
+def _fit_tail(text: str, width) -> str:
+    """``text`` shortened from the left: edition names differ at their end ('… quarta fase (2020)')."""
+    room = max(int(Decimal(width) / CHAR_W), 3)
+    return text if len(text) <= room else "…" + text[-(room - 1):]
+
+
 def _defs() -> str:
     out = ["<defs>"]
     for i, colour in enumerate(COLOURS):
@@ -148,7 +154,7 @@ def cost_chart(editions: list[dict], lang=None) -> str:
     for e, s in enumerate(editions):
         y = 24 + e * row
         parts.append(f'<text class="label" x="{left - 8}" y="{y + 19}" text-anchor="end" font-size="11">'
-                     f'{escape(_fit(s.get("name") or s["policy"], left - 12))}</text>')
+                     f'{escape(_fit_tail(s.get("name") or s["policy"], left - 12))}</text>')
         x = Decimal(left)
         for i, b in enumerate(s["bands"]):
             w = Decimal(b["commitments"]) * scale
@@ -189,7 +195,7 @@ def _edition_table(s: dict, lang=None) -> str:
         notes.append(escape(t("* not a confirmed figure (fasce {bands})", bands=", ".join(s["provisional_amounts"]))))
     return (f"<h3>{escape(s.get('name') or s['policy'])}</h3>"
             f"<p>{escape(t('Eligible: {eligible} of {people} ({rate}).', eligible=_n(s['eligible'], lang), people=_n(s['people'], lang), rate=_pct(s['eligibility_rate'], lang)))} "
-            f"{escape(t('Commitments {commitments} against a budget of {budget} ({used}).', commitments=_euro(s['commitments'], lang), budget=_euro(s['budget'], lang), used=_pct(s['budget_used'], lang)))} "
+            f"{escape(t('Commitments {commitments} against a budget of {budget} ({used}).', commitments=_euro(s['commitments'], lang), budget=_euro(s['budget'], lang), used=_pct(s['budget_used'], lang)) if s['budget'] is not None else t('Commitments {commitments}; the edition states no budget.', commitments=_euro(s['commitments'], lang)))} "
             f"{verdict}</p>"
             f"<table><tr><th>{escape(t('fascia'))}</th><th>{escape(t('people'))}</th><th>{escape(t('dote'))}</th>"
             f"<th>{escape(t('commitments'))}</th><th>{escape(t('expected payments'))}</th></tr>{rows}"
@@ -286,7 +292,7 @@ body{font-family:'DejaVu Sans',system-ui,sans-serif;max-width:780px;margin:24px 
 font-size:13px;line-height:1.4}
 h1{font-size:19px}h2{font-size:15px;margin-top:22px;border-bottom:1px solid #999}h3{font-size:13px}
 table{border-collapse:collapse;width:100%;margin:6px 0}td,th{border-bottom:1px solid #ccc;padding:3px 6px;
-text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}tr.total td{font-weight:bold}
+text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}tr.total td{font-weight:bold}
 .note,.meta{color:#333;font-size:11px}.over{font-weight:bold;text-decoration:underline}code{font-size:11px}
 svg.chart{display:block;margin:6px 0}svg text{font-family:'DejaVu Sans',sans-serif}
 @page{size:A4;margin:18mm}
@@ -297,6 +303,7 @@ svg.chart{display:block;margin:6px 0}svg text{font-family:'DejaVu Sans',sans-ser
 # Messages written inside f-strings, where the catalogue extractor cannot see them: listed here so that
 # engine.i18n.check finds each one and the test of the Italian catalogue covers them.
 _IN_F_STRINGS = (
+    N_('Commitments {commitments}; the edition states no budget.'),
     N_('fascia {band}'),
     N_('People per fascia'),
     N_('Commitments against budget'),

@@ -127,3 +127,48 @@ def test_report_screenshot_shows_the_chart_colours(report_file, tmp_path):
         return sum(n for c, n in histogram.items() if all(abs(a - b) <= 12 for a, b in zip(c, want)))
     # the bar colours of the first two editions are painted
     assert near("#1f5f8b") > 50 and near("#e07b39") > 50
+
+
+_OVERLAP_PROBE = """<script>
+window.addEventListener('load', () => {
+  const found = [];
+  for (const svg of document.querySelectorAll('svg.chart')) {
+    const boxes = [...svg.querySelectorAll('text.label')].map(t => [t.textContent, t.getBoundingClientRect()]);
+    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+      const [ta, a] = boxes[i], [tb, b] = boxes[j];
+      if (a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5)
+        found.push(svg.id + ': ' + ta + ' / ' + tb);
+    }
+    const frame = svg.getBoundingClientRect();
+    for (const [t, r] of boxes) if (r.left < frame.left - 0.5 || r.right > frame.right + 0.5) found.push(svg.id + ': outside ' + t);
+  }
+  const out = document.createElement('pre'); out.id = 'overlaps'; out.textContent = JSON.stringify(found);
+  document.body.appendChild(out);
+});
+</script>"""
+
+
+def test_report_labels_never_overlap_in_chromium(report_file, tmp_path):
+    """Every chart label (axis, values, legend, budget) has its own room, measured by the browser's layout."""
+    path, _ = report_file
+    probe = tmp_path / "probe.html"
+    probe.write_text(path.read_text(encoding="utf-8").replace("</body>", _OVERLAP_PROBE + "</body>"), encoding="utf-8")
+    done = run_chromium("--virtual-time-budget=3000", "--dump-dom", probe.as_uri())
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
+    dom = done.stdout.decode("utf-8")
+    found = dom.split('<pre id="overlaps">', 1)[1].split("</pre>", 1)[0]
+    assert found == "[]", found
+
+
+def test_report_is_italian_with_edition_names_and_prints_to_pdf(report_file, tmp_path):
+    from engine.avviso.report import write_pdf
+    path, summaries = report_file
+    html = path.read_text(encoding="utf-8")
+    assert "<html lang=it>" in html and "Relazione tecnica" in html and "Persone per fascia" in html
+    assert "Dote Unica Lavoro – terza fase (2019)" in html
+    import re
+    assert not re.search(r"€\s?\d", html) and re.search(r"\d,\d\d €", html)  # 1.800,00 €, never € 1,800.00
+    assert all(f'id="s{i}"' in html for i in range(3))  # hatching patterns for black-and-white print
+    pdf = tmp_path / "r.pdf"
+    write_pdf(html, pdf)
+    assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 5000
