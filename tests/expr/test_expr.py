@@ -37,7 +37,7 @@ def test_syntax_errors_point_at_the_offending_character(text, pos):
 
 
 @pytest.mark.parametrize("text,fragment", [
-    ("agee > 3", "did you mean 'age'"),
+    ("agee > 3", "intendevi 'age'"),
     ('status == "unemplyed"', "did you mean 'unemployed'"),
     ('age > "x"', "cannot compare"),
     ("age", "must be true or false"),

@@ -90,4 +90,4 @@ def test_validate_lists_placeholders_of_new_programmes(capsys):
     assert main(["validate", str(REPO / "policies" / "lombardia" / "reti-di-partenariato")]) == 0
     out = capsys.readouterr().out
     assert "lombardia/reti-di-partenariato@2012" in out
-    assert "placeholder parameters.min_operatori_accreditati" in out
+    assert "valore provvisorio parameters.min_operatori_accreditati" in out
