@@ -65,7 +65,7 @@ def test_legal_bases_do_not_postdate_the_edition(registry):
 def test_validate_lists_the_rounding_rule_the_durations_and_the_uncertain_figures(capsys):
     assert main(["validate", str(POLICIES / "national" / "assegno-di-ricollocazione" / "2019.yaml"),
                  str(POLICIES / "lombardia" / "dote-unica-lavoro" / "2023.yaml"),
-                 str(POLICIES / "lombardia" / "dote-unica-lavoro" / "2019.yaml")]) == 0
+                 str(POLICIES / "lombardia" / "dote-unica-lavoro" / "2019.yaml"), "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert "placeholder rounding.rule = cent_half_up" in out
     for band in range(4):
@@ -76,7 +76,7 @@ def test_validate_lists_the_rounding_rule_the_durations_and_the_uncertain_figure
 
 
 def test_every_point_left_open_in_an_edition_is_listed_by_validate(capsys, registry):
-    assert main(["validate", str(POLICIES)]) == 0
+    assert main(["validate", str(POLICIES), "--lang", "en"]) == 0
     out = capsys.readouterr().out
     points = [p for policy in registry.policies for p in policy.document.get("uncertain", [])]
     assert len(points) >= 10
