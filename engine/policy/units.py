@@ -124,6 +124,8 @@ def check(value, unit: str | None) -> tuple[str, str] | None:
         return _("{value} is not a number", value=str(value).lower()), ""
     if isinstance(value, str):
         meant = read_italian(value)
+        if meant is None and unit not in ("euro", "share", *_WHOLE):
+            return None  # a text figure of no numeric unit (a rounding rule's name, a date): the compiler judges it
         if meant is None:
             return _("'{value}' is not a number", value=value), \
                 _("write the figure as a plain number, e.g. 1800.00") if unit == "euro" else \
