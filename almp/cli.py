@@ -240,10 +240,18 @@ def _take_language(argv: list[str]) -> tuple[list[str], str | None]:
 def main(argv=None) -> int:
     argv, lang = _take_language(list(sys.argv[1:] if argv is None else argv))
     try:
-        i18n.set_language(lang)
+        scope = i18n.using(lang)
+        scope.__enter__()
     except i18n.LanguageError as exc:
         print(_("error: {message}", message=exc), file=sys.stderr)
         return 2
+    try:
+        return _run(argv)
+    finally:
+        scope.__exit__(None, None, None)
+
+
+def _run(argv) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -227,7 +227,7 @@ def edition_name(edition) -> str:
 
 __all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "LanguageError", "set_language", "language", "translations", "_",
            "ngettext", "N_", "money", "number", "percent", "date", "quantity", "duration", "join",
-           "edition_name", "render_error"]
+           "edition_name", "render_error", "using"]
 
 
 def render_error(error, lang: str | None = None) -> str:
@@ -243,3 +243,23 @@ def render_error(error, lang: str | None = None) -> str:
     if getattr(error, "hint", ""):
         text += " (" + _("hint: {hint}", lang=lang, hint=error.hint) + ")"
     return text
+
+
+class using:
+    """``with using("en"): ...`` speaks ``lang`` inside the block and restores the previous choice after
+    (None keeps the current one). The CLI wraps each command in it, so one command's --lang never leaks."""
+
+    def __init__(self, lang: str | None):
+        self.lang = lang
+
+    def __enter__(self):
+        global _current
+        self.saved = _current
+        if self.lang:
+            set_language(self.lang)
+        return language()
+
+    def __exit__(self, *exc):
+        global _current
+        _current = self.saved
+        return False

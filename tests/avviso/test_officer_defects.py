@@ -124,7 +124,7 @@ def test_diff_speaks_an_officers_words(tree, capsys):
 def test_yaml_errors_in_plain_words_and_typos_on_their_line(tree, capsys):
     path = tree / DUL / "2019.yaml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("valid_from: 2019-01-01", "valid_form: 2019-01-01"), encoding="utf-8")
+    path.write_text(re.sub(r"(?m)^valid_from:", "valid_form:", text), encoding="utf-8")
     line = next(i for i, l in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if l.startswith("valid_form"))
     code, _, err = run(capsys, "validate", path)
     assert code == 1 and f"2019.yaml:{line}:" in err and "chiave sconosciuta 'valid_form'" in err
