@@ -38,6 +38,9 @@ class Code:
     POLICY_BAND_UNREACHABLE = "policy_band_unreachable"
     POLICY_BAND_OVERLAP = "policy_band_overlap"
     POLICY_BAND_GAP = "policy_band_gap"
+    POLICY_UNIT_ERROR = "policy_unit_error"  # a figure not written the way its unit is (1.800 for euro)
+    POLICY_PUBLISHED_CHANGED = "policy_published_changed"  # a published edition's file changed
+    POLICY_PUBLISHED_UNSEALED = "policy_published_unsealed"  # status published without a publication record
     FACTS_ERROR = "facts_error"
     CATALOGUE_ERROR = "catalogue_error"
     TEST_FORMAT_ERROR = "test_format_error"

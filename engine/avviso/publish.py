@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputErrors, PolicyError, SourceLocation
+from ..errors import Code, InputErrors, PolicyError, SourceLocation
 from ..i18n import _, edition_name
 from ..i18n import date as i18n_date
 from ..policy.model import Policy
@@ -156,13 +156,13 @@ def check_sealed(policy: Policy, policy_file: Path) -> tuple[list[PolicyError], 
         return [], []
     where = SourceLocation(str(policy_file), 1, 1)
     if record is None or record.get("format") != RECORD_FORMAT:
-        return [PolicyError("policy_published_unsealed",
+        return [PolicyError(Code.POLICY_PUBLISHED_UNSEALED,
                             _("status is 'published' but there is no valid publication record ({file})",
                               file=record_path(policy_file).name), where,
                             _("publish with `almp publish`, which writes the record"))], []
     actual = sha256_text(policy.bundle["policy"])
     if actual != record.get("file_sha256"):
-        return [PolicyError("policy_published_changed",
+        return [PolicyError(Code.POLICY_PUBLISHED_CHANGED,
                             _("{name} was published on {day} under act {act} and its file has changed since",
                               name=record.get("name") or policy.key, day=_day(record.get("published_at")),
                               act=(record.get("act") or {}).get("number")), where,

@@ -123,7 +123,7 @@ class CompileContext:
         problem = units.check(value, units.unit_of(tuple(path), raw, self._param_units))
         if problem:
             where = tuple(path) + ("value",) if isinstance(raw, dict) else tuple(path)
-            self.fail("policy_unit_error", problem[0], where, problem[1])
+            self.fail(Code.POLICY_UNIT_ERROR, problem[0], where, problem[1])
 
     def condition(self, text: str, path, env, kind: str = "condition") -> Condition | None:
         try:
