@@ -15,7 +15,9 @@ from babel.messages.pofile import read_po
 from . import DOMAIN, LOCALE_DIR
 
 PACKAGES = ("engine", "almp", "api")
-KEYWORDS = {"_": None, "N_": None, "t": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+# modules whose renderers call ``self.t("...")`` / ``t("...")`` for a message in their own language
+T_MODULES = ("engine/avviso/diff.py", "engine/avviso/report.py", "engine/expr/italian.py")
 
 
 def extracted(root: Path | None = None) -> list[tuple[str, int, str]]:
@@ -31,6 +33,15 @@ def extracted(root: Path | None = None) -> list[tuple[str, int, str]]:
             for msgid in (message if isinstance(message, tuple) else (message,)):
                 if msgid:
                     out.append((f"{package}/{filename}", lineno, msgid))
+    for module in T_MODULES:
+        path = root / module
+        if path.is_file():
+            from babel.messages.extract import extract_python
+            with path.open("rb") as fh:
+                for lineno, _funcname, message, _comments in extract_python(fh, {"t": None}, [], {}):
+                    for msgid in (message if isinstance(message, tuple) else (message,)):
+                        if msgid:
+                            out.append((module, lineno, msgid))
     return out
 
 
