@@ -34,6 +34,9 @@ def test_operator_screens_then_auditor_replays(live_server, new_page):
     operator.fill("#data", day)
     operator.locator("#data").dispatch_event("change")
     operator.wait_for_url(re.compile(rf".*data={day}.*"))
+    # the URL changes before htmx has settled the new page: wait for the form of the chosen date
+    operator.wait_for_selector(f"#modulo input[name=data][value='{day}']", state="attached")
+    operator.wait_for_load_state("networkidle")
     # partial facts: the answer says what is still needed, live
     operator.fill("#f_birth_date", case["person"]["birth_date"].isoformat())
     operator.locator("#f_birth_date").dispatch_event("change")
