@@ -152,3 +152,46 @@ class BatchDecider:
         """The subject's state in one word, as ``state.state_of`` gives it for the other backends."""
         eligible, band, _ = self.decide(env)
         return NOT_ELIGIBLE if not eligible else NO_BAND if band is None else band
+
+
+def _matcher(b: _Builder, rules, label: str):
+    """``match(env) -> frozenset`` of the keys of ``rules`` whose condition holds, as one compiled function."""
+    found = ast.Name("found", ast.Load())
+    body: list = [ast.Assign([ast.Name("found", ast.Store())], ast.List([], ast.Load()))]
+    for rule in rules:
+        body.append(_if(b.cond(rule.condition.node),
+                        [ast.Expr(ast.Call(ast.Attribute(found, "append", ast.Load()), [ast.Constant(rule.key)], []))]))
+    loads = [ast.Assign([ast.Name(f"v_{name}", ast.Store())],
+                        ast.Call(ast.Attribute(ast.Name("env", ast.Load()), "get", ast.Load()), [ast.Constant(name)], []))
+             for name in sorted(b.names)]
+    b.globals["frozenset"] = frozenset
+    body.append(ast.Return(ast.Call(ast.Name("frozenset", ast.Load()), [found], [])))
+    func = ast.FunctionDef(
+        name="match", args=ast.arguments(posonlyargs=[], args=[ast.arg("env")], kwonlyargs=[], kw_defaults=[],
+                                         defaults=[]),
+        body=loads + body, decorator_list=[], returns=None)
+    module = ast.Module([func], type_ignores=[])
+    ast.fix_missing_locations(module)
+    code = compile(module, f"<almp batch match {label}>", "exec")
+    fn_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
+    return types.FunctionType(fn_code, b.globals, "match")
+
+
+class BatchBackend:
+    """A ``RuleBackend`` on the batch path: each stage's rules compiled to one function returning the fired keys.
+
+    Used where the full explanation is wanted at batch speed (the batch endpoint, partial evaluation);
+    ``compile_decider`` stays the fastest path when only (eligible, band, points) is needed.
+    """
+
+    name = "batch"
+
+    def __init__(self, policy: Policy):
+        from .backends import stage_rules
+        self._stages = {}
+        for stage in (1, 2):
+            self._stages[stage] = _matcher(_Builder(policy.ordinals), list(stage_rules(policy, stage)),
+                                           f"{policy.key} stage {stage}")
+
+    def match(self, stage: int, env: dict) -> frozenset:
+        return self._stages[stage](env)

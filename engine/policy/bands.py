@@ -23,7 +23,7 @@ MAX_GRID = 20_000
 _EPS = Decimal("0.000001")
 
 
-def _constants(policy: Policy) -> dict[str, set]:
+def constants_by_fact(policy: Policy) -> dict[str, set]:
     found: dict[str, set] = {}
     for rule in policy.rules():
         for node in n.walk(rule.condition.node):
@@ -49,7 +49,7 @@ def _constants(policy: Policy) -> dict[str, set]:
 _ALL = ("all-values",)  # marker: do not collapse this enum to the constants it is compared with
 
 
-def _candidates(policy: Policy, name: str, constants: set) -> list:
+def candidate_values(policy: Policy, name: str, constants: set) -> list:
     fact = policy.dictionary.facts[name]
     typ = fact.type
     out: list = []
@@ -88,8 +88,8 @@ def _candidates(policy: Policy, name: str, constants: set) -> list:
 
 def _grid(policy: Policy):
     names = sorted({name for rule in policy.rules() for name in rule.condition.reads} - {"points"})
-    constants = _constants(policy)
-    axes = [_candidates(policy, name, constants.get(name, set())) for name in names]
+    constants = constants_by_fact(policy)
+    axes = [candidate_values(policy, name, constants.get(name, set())) for name in names]
     size = 1
     for axis in axes:
         size *= len(axis)
