@@ -171,12 +171,13 @@ def cmd_test(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from engine.decide.evaluate import evaluate
+    from engine.decide.partial import evaluate_available
     registry = Registry.load(_policies_root(args))
     person = read_json(args.person)
     as_of = args.as_of or dt.date.today()
     policy = registry.get(args.policy, args.version, as_of)
-    result = evaluate(policy, person, as_of, _backend_factory(args.backend)(policy))
+    # facts left out are unknown: the answer may be "undetermined", naming what to ask next
+    result = evaluate_available(policy, person, as_of, args.backend)
     print(dump(result))
     if args.statement:
         from .cli_statement import eval_statement
@@ -215,8 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--statement", metavar="FILE", help="also write its statement of reasons, marked as not a "
                                                        "decision (format from the extension: .pdf .html .odt .json)")
     # Imported here: each command module imports this one for its shared helpers.
-    from . import cli_avviso, cli_costs, cli_service, cli_statement
-    for module in (cli_costs, cli_service, cli_avviso, cli_statement):
+    from . import cli_avviso, cli_costs, cli_screen, cli_service, cli_statement
+    for module in (cli_costs, cli_service, cli_avviso, cli_statement, cli_screen):
         module.register(sub, COMMANDS)
     return parser
 

@@ -630,6 +630,12 @@ def evaluate_available(policy: Policy, raw: dict, as_of: dt.date, backend_kind: 
     """The decision from whatever facts ``raw`` holds: the full evaluation when nothing the edition
     reads is missing, the partial one otherwise. ``backend_kind``: durable, batch or reference."""
     from .evaluate import evaluate, prepare_facts
+    if policy.subject == "person" and isinstance(raw, dict):
+        from ..errors import InputErrors
+        from ..policy.codice_fiscale import expand
+        raw, problems = expand(raw, as_of, (policy.subject,))
+        if problems:
+            raise InputErrors(problems)
     if missing_inputs(policy, raw):
         return evaluate_partial(policy, raw, as_of, backend_kind)
     env = prepare_facts(policy, raw, as_of)

@@ -11,6 +11,7 @@ from ..errors import Code, InputErrors, InputProblem, PolicyError, PolicyErrors
 from ..suggest import suggest
 from ..values import in_range, read_bool, read_choice, read_date, read_decimal, read_whole, shown
 from ..expr.types import BOOL, DATE, DECIMAL, INT, Type, enum, list_of
+from . import codice_fiscale
 from .loader import Document, load_file
 
 DECIMAL_PLACES = 6  # facts carry at most micro-units; keeps every backend exact
@@ -48,6 +49,7 @@ class Fact:
 
     def of(self, subject: str) -> bool:
         return self.subject == subject or self.subject == ANY_SUBJECT
+    values_from: str = ""  # the shared list under `enums:` an enum fact takes its values from
 
     def describe(self) -> dict:
         out = {"name": self.name, "type": str(self.type), "label": self.label, "description": self.description,
@@ -97,6 +99,8 @@ class FactDictionary:
         problems: list[InputProblem] = []
         if not isinstance(raw, dict):
             raise InputErrors([InputProblem(path, Code.TYPE_ERROR, "must be an object of facts")])
+        if subject == "person":
+            raw, problems = codice_fiscale.expand(raw, as_of, path)
         env: dict = {}
         for key, value in raw.items():
             fact = self.facts.get(key)
@@ -149,12 +153,28 @@ class FactDictionary:
         if kind == "decimal":
             return in_range(read_decimal(value, DECIMAL_PLACES), fact.minimum, fact.maximum)
         if kind == "enum":
+            if fact.values_from == REGIONS_ENUM and not (isinstance(value, str) and value in fact.type.values):
+                return _region(fact, value)
             return read_choice(value, fact.type.values)
         if kind == "list":
             if not isinstance(value, list):
                 raise ValueError(f"expected a list, got {shown(value)}")
             return tuple(sorted({read_choice(item, fact.type.item.values) for item in value}))
         raise ValueError(f"unsupported type {kind}")  # unreachable: the dictionary is checked
+
+
+REGIONS_ENUM = "regions"  # the shared list whose values may also be given as ISTAT codes or official names
+
+
+def _region(fact: Fact, value):
+    from .regions import closest, resolve
+    region = resolve(value)
+    if region is not None and region.almp_code in fact.type.values:
+        return region.almp_code
+    near = closest(value) if isinstance(value, str) else []
+    raise ValueError(f"{value!r} is not an Italian region: give the ISTAT code (e.g. '03'), the official name "
+                     f"(e.g. 'Lombardia') or almp's code (e.g. 'lombardia')"
+                     + (f"; closest: {', '.join(repr(v) for v in near)}" if near else ""))
 
 
 def load_dictionary(path: str | Path) -> FactDictionary:
@@ -211,7 +231,8 @@ def build_dictionary(doc: Document) -> FactDictionary:
                            minimum=_dec(spec.get("minimum")), maximum=_dec(spec.get("maximum")),
                            subject=spec.get("subject", "person"),
                            unit=_unit(spec.get("unit"), path, fail),
-                           value_labels=_value_labels(spec, data.get("enums") or {}, path, fail))
+                           value_labels=_value_labels(spec, data.get("enums") or {}, path, fail),
+                           values_from=spec.get("values") if isinstance(spec.get("values"), str) else "")
     for fact in list(facts.values()):
         if fact.derived_from:
             origin = facts.get(fact.derived_from)
