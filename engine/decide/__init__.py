@@ -13,8 +13,14 @@ from .state import NO_BAND, NOT_ELIGIBLE, state_of
 
 
 def decide_eligibility(policy, person: dict, as_of, backend: RuleBackend | None = None) -> dict:
-    """The eligibility decision for one subject (person or partnership) at ``as_of``, on durable-rules."""
-    return evaluate(policy, person, as_of, backend or DurableBackend.for_policy(policy))
+    """The eligibility decision for one subject (person or partnership) at ``as_of``, on durable-rules.
+
+    From the facts given: when some the edition reads are missing, the partial answer (``eligible``,
+    ``not_eligible`` or ``undetermined`` with what to ask next), on the same kind of backend.
+    """
+    from .partial import backend_kind, evaluate_available
+    backend = backend or DurableBackend.for_policy(policy)
+    return evaluate_available(policy, person, as_of, backend_kind(backend), backend=backend)
 
 
 __all__ = ["BatchDecider", "DurableBackend", "NOT_ELIGIBLE", "NO_BAND", "ReferenceBackend", "RuleBackend",

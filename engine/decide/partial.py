@@ -626,10 +626,21 @@ def evaluate_partial(policy: Policy, raw: dict, as_of: dt.date, backend_kind: st
     return answer.as_dict(getattr(partial.backend, "name", backend_kind))
 
 
-def evaluate_available(policy: Policy, raw: dict, as_of: dt.date, backend_kind: str = "durable") -> dict:
+def backend_kind(backend) -> str:
+    from .batch import BatchBackend
+    from .backends import ReferenceBackend
+    return "batch" if isinstance(backend, BatchBackend) else "reference" if isinstance(backend, ReferenceBackend) \
+        else "durable"
+
+
+def evaluate_available(policy: Policy, raw: dict, as_of: dt.date, backend_kind: str = "durable",
+                       backend=None) -> dict:
     """The decision from whatever facts ``raw`` holds: the full evaluation when nothing the edition
-    reads is missing, the partial one otherwise. ``backend_kind``: durable, batch or reference."""
+    reads is missing, the partial one otherwise. ``backend_kind``: durable, batch or reference
+    (``backend``, when given, decides complete inputs). Regions named in the input are echoed in
+    their canonical form (almp code, ISTAT code, official name) under ``regions``."""
     from .evaluate import evaluate, prepare_facts
+    from ..policy.regions import canonical_regions
     if policy.subject == "person" and isinstance(raw, dict):
         from ..errors import InputErrors
         from ..policy.codice_fiscale import expand
@@ -637,9 +648,14 @@ def evaluate_available(policy: Policy, raw: dict, as_of: dt.date, backend_kind: 
         if problems:
             raise InputErrors(problems)
     if missing_inputs(policy, raw):
-        return evaluate_partial(policy, raw, as_of, backend_kind)
-    env = prepare_facts(policy, raw, as_of)
-    return evaluate(policy, raw, as_of, full_backend(policy, backend_kind), env=env)
+        result = evaluate_partial(policy, raw, as_of, backend_kind)
+    else:
+        env = prepare_facts(policy, raw, as_of)
+        result = evaluate(policy, raw, as_of, backend or full_backend(policy, backend_kind), env=env)
+    named = canonical_regions(policy.dictionary, raw) if isinstance(raw, dict) else {}
+    if named:
+        result["regions"] = named
+    return result
 
 
 def full_backend(policy: Policy, backend_kind: str):

@@ -117,6 +117,18 @@ def closest(value: str, n: int = 3) -> list[str]:
     return out[:n]
 
 
+def canonical_regions(dictionary, raw: dict) -> dict:
+    """{fact: canonical form} for every region fact of ``raw`` (already checked: unknown values are skipped)."""
+    out = {}
+    for name, value in raw.items():
+        fact = dictionary.facts.get(name)
+        if fact is not None and fact.values_from == "regions" and value is not None:
+            region = resolve(value)
+            if region is not None:
+                out[name] = region.canonical()
+    return out
+
+
 # -- deriving the table from ISTAT's file -------------------------------------------------------------
 def build_table(istat_csv: str | Path) -> list[dict]:
     """The rows of ``data/istat-regions.csv`` from ISTAT's Elenco-comuni-italiani.csv (latin-1, ';')."""
