@@ -34,6 +34,9 @@ PERSON_EXAMPLE = {
 }
 
 
+FACT_CONTRACT = "/v1/policies/{authority}/{programme}/{version}/facts"
+
+
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -47,7 +50,11 @@ class EligibilityRequest(_Request):
     policy: PolicyId
     as_of: IsoDate
     version: Version = None
-    person: dict[str, Any] = Field(description="the person's facts (names from policies/national/facts.yaml)")
+    person: dict[str, Any] = Field(description="the person's facts (names from policies/national/facts.yaml); "
+                                               "the edition's JSON Schema: GET " + "/v1/policies/{authority}/"
+                                               "{programme}/{version}/facts. Facts left out are unknown: the "
+                                               "answer may then be undetermined",
+                                   json_schema_extra={"x-almp-fact-contract": FACT_CONTRACT})
 
 
 class PlanRequest(_Request):
@@ -175,3 +182,53 @@ class ValidationErrorOut(BaseModel):
 class Problem(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"detail": "no policy 'lombardia/unknown'"}]})
     detail: str
+
+
+# -- partial answers, screening, batch, fact contracts (issue 16) ------------------------------------------
+AUTHORITY = Annotated[str | None, Field(default=None, pattern=r"^[a-z][a-z0-9-]*$", max_length=64,
+                                        examples=["lombardia"],
+                                        description="only this authority's programmes (the first part of "
+                                                    "the policy id: lombardia, basilicata, national)")]
+
+
+class ScreeningRequest(_Request):
+    """One person, a date: every programme edition in force that day (optionally of one authority)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"as_of": "2019-06-01", "authority": None,
+         "person": {"birth_date": "1961-01-15", "gender": "F", "residence_region": "03",
+                    "employment_status": "unemployed", "unemployed_since": "2018-04-01",
+                    "income_support": "none"}}]})
+    as_of: IsoDate
+    authority: AUTHORITY = None
+    person: dict[str, Any] = Field(description="the facts you have (names from policies/national/facts.yaml; "
+                                               "each edition's contract: GET /v1/policies/{authority}/"
+                                               "{programme}/{version}/facts); facts left out are unknown",
+                                   json_schema_extra={"x-almp-fact-contract": FACT_CONTRACT})
+
+
+class ScreeningResult(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    decision_id: str
+    policy: str
+    version: str
+    title: str
+    outcome: Literal["eligible", "not_eligible", "undetermined"]
+    eligible: bool | None
+    band: dict[str, Any] | None
+    benefit: dict[str, Any] | None
+    reasons: list[dict[str, Any]]
+
+
+class ScreeningOut(BaseModel):
+    """Every programme in force on ``as_of``: eligible first, then undetermined, then not eligible."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "as_of": "2019-06-01", "authority": None, "results": [
+            {"decision_id": "6f1c…", "policy": "lombardia/dote-unica-lavoro", "version": "2019",
+             "title": "Dote Unica Lavoro – terza fase", "outcome": "eligible", "eligible": True,
+             "band": {"id": "4", "label": "molto alta"}, "benefit": {"currency": "EUR", "amount": "3000.00"},
+             "reasons": []}]}]})
+    as_of: str
+    authority: str | None
+    results: list[ScreeningResult]

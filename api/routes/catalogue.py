@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from typing import Any
+
 from engine.values import plain
+from engine.policy.contract import fact_contract
 
 from ..deps import ServiceDep
 from ..exact_json import ExactJSONResponse, ExactJSONRoute
@@ -45,3 +48,14 @@ def get_edition(authority: str, programme: str, version: str, service: ServiceDe
     """One edition as JSON: its summary and the whole policy document."""
     policy = service.registry.get(f"{authority}/{programme}", version)
     return {"summary": policy.summary(), "document": plain(policy.document)}
+
+
+@router.get("/policies/{authority}/{programme}/{version}/facts", tags=["policies"], responses=NOT_FOUND,
+            response_model=dict[str, Any])
+def get_fact_contract(authority: str, programme: str, version: str, service: ServiceDep):
+    """The fact contract of one edition: the JSON Schema of the facts a caller may send, with types, units,
+    bounds, allowed values with their Italian labels, nullability, and which facts a decided answer needs
+    (`x-almp-required-for-decided`). Build forms and extracts from it; the request bodies of
+    `POST /v1/eligibility`, `/v1/screening` and `/v1/eligibility/batch` take a `person` that validates against it."""
+    policy = service.registry.get(f"{authority}/{programme}", version)
+    return ExactJSONResponse(fact_contract(policy))
