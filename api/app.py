@@ -16,7 +16,7 @@ from engine.policy.registry import Registry
 
 from .exact_json import ExactJSONResponse
 from .keys import KeyRing
-from .routes import catalogue, decisions, statements
+from .routes import catalogue, decisions, screening, statements
 from .service import DecisionNotFound, Service, Store, StoredInputMismatch
 from .store.db import upgrade
 from .store.repository import IdempotencyConflict
@@ -49,6 +49,7 @@ def create_app(*, policies: str | Path | None = None, database_url: str | None =
     app.include_router(catalogue.router)
     app.include_router(statements.router)
     app.include_router(decisions.build_router())
+    app.include_router(screening.router)
     from .console import mount as mount_console  # the web console at /console
     mount_console(app)
     _add_error_handlers(app)

@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 
 from engine.costs import cost_plan, price_claim
 from engine.decide import DurableBackend, decide_eligibility, engine_version
+from engine.decide.partial import full_backend
 from engine.errors import InputErrors, InputProblem, PolicyNotFound
 from engine.policy import Registry, compile_bundle
 
-from . import jsontext
+from . import jsontext, subjects
 from .store import repository
 from .store.db import database_url, make_engine, session_factory
 
@@ -91,7 +92,11 @@ class EditionCache:
 
 
 # The request field holding each kind's subject: a person, a plan of services, a claim.
-SUBJECT_FIELD = {"eligibility": "person", "plan": "plan", "claim": "claim"}
+SUBJECT_FIELD = {"eligibility": "person", "plan": "plan", "claim": "claim", "batch": "person"}
+
+
+def batch_backend(policy):
+    return full_backend(policy, "batch")
 
 
 def run_engine(kind: str, policy, payload: dict, as_of: dt.date) -> dict:
@@ -99,6 +104,8 @@ def run_engine(kind: str, policy, payload: dict, as_of: dt.date) -> dict:
 
     Live decisions and replays both come through here, so a replay runs the very code that decided.
     """
+    if kind == "batch":  # an eligibility decision of POST /v1/eligibility/batch, on the batch path
+        return decide_eligibility(policy, payload, as_of, batch_backend(policy))
     backend = DurableBackend.for_policy(policy)
     if kind == "eligibility":
         return decide_eligibility(policy, payload, as_of, backend)
@@ -244,7 +251,10 @@ class Service:
         as_of = body["as_of"]
         policy = self.registry.get(body["policy"], body.get("version"), as_of)
         payload = body[field]
+        subject = None
         try:
+            if field == "person":  # the codice fiscale is read, then kept only as a pseudonym
+                payload, subject = subjects.for_storage(payload, as_of)
             result = run_engine(kind, policy, payload, as_of)
         except InputErrors as exc:
             raise under_field(field, exc) from None

@@ -232,3 +232,13 @@ class ScreeningOut(BaseModel):
     as_of: str
     authority: str | None
     results: list[ScreeningResult]
+
+
+class BatchLine(EligibilityRequest):
+    """One line of POST /v1/eligibility/batch: an eligibility request, plus your own reference."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"ref": "A1", "policy": "lombardia/dote-unica-lavoro", "as_of": "2014-03-01", "version": None,
+         "person": PERSON_EXAMPLE}]})
+    ref: Annotated[str, Field(max_length=128)] | int | None = Field(
+        default=None, description="your reference, echoed on the answer line")

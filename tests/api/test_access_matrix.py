@@ -12,8 +12,10 @@ import pytest
 from .conftest import KEYS, decide
 
 PUBLIC = {"GET /v1/health", "GET /v1/policies", "GET /v1/policies/{authority}/{programme}",
-          "GET /v1/policies/{authority}/{programme}/{version}"}
+          "GET /v1/policies/{authority}/{programme}/{version}",
+          "GET /v1/policies/{authority}/{programme}/{version}/facts"}
 NEEDS = {"POST /v1/eligibility": "evaluate", "POST /v1/plans": "evaluate", "POST /v1/claims": "evaluate",
+         "POST /v1/screening": "evaluate", "POST /v1/eligibility/batch": "evaluate",
          "GET /v1/decisions/{decision_id}": "audit", "POST /v1/decisions/{decision_id}/replay": "audit",
          "GET /v1/decisions/{decision_id}/statement": "audit"}
 ROLES = ("evaluate", "audit", "admin")

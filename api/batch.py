@@ -1,0 +1,130 @@
+"""POST /v1/eligibility/batch: up to 10,000 persons as JSON lines in, one JSON line out per person.
+
+Each line is decided on the batch path (the edition compiled to Python; partial answers on the
+same path) and stored as a decision of kind ``eligibility_batch`` (replayed on that path too),
+group-committed like every decision; its answer line is written only once its row is committed,
+so a line received is a decision stored. The answer line of a line that cannot be decided carries
+``status`` 4xx and ``detail`` in the shape of a 422 body, with paths from the line (``["line", n,
+"person", "birth_date"]``).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+
+from pydantic import ValidationError
+
+from engine.decide.partial import evaluate_available
+from engine.errors import InputErrors, PolicyNotFound
+
+from . import jsontext, subjects
+from .screening import pending_eligibility
+from .store.repository import IdempotencyConflict
+
+MAX_LINES = 10_000
+MAX_LINE_BYTES = 64 * 1024
+MAX_BODY_BYTES = 64 * 1024 * 1024
+CHUNK = 256  # decisions handed to the group committer before their answers are awaited
+KIND = "eligibility_batch"
+
+
+class BatchTooLarge(ValueError):
+    pass
+
+
+async def read_lines(stream) -> list[bytes]:
+    """The non-empty lines of the body, bounded (``BatchTooLarge`` past the limits)."""
+    buffer = bytearray()
+    async for chunk in stream:
+        buffer += chunk
+        if len(buffer) > MAX_BODY_BYTES:
+            raise BatchTooLarge(f"the body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB")
+    lines = [line for line in bytes(buffer).split(b"\n") if line.strip()]
+    if len(lines) > MAX_LINES:
+        raise BatchTooLarge(f"at most {MAX_LINES} persons per request, got {len(lines)}; split the batch")
+    for number, line in enumerate(lines, 1):
+        if len(line) > MAX_LINE_BYTES:
+            raise BatchTooLarge(f"line {number} is longer than {MAX_LINE_BYTES // 1024} KiB")
+    return lines
+
+
+def _error(number: int, ref, status: int, items: list[dict]) -> dict:
+    return {"line": number, "ref": ref, "status": status, "detail": items}
+
+
+def _parse(number: int, raw: bytes, model):
+    """(request dict, ref) or an error line."""
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return _error(number, None, 422, [{"loc": ["line", number], "msg": f"invalid JSON: {exc}",
+                                           "type": "json_invalid"}])
+    ref = data.get("ref") if isinstance(data, dict) and isinstance(data.get("ref"), (str, int)) else None
+    try:
+        request = model.model_validate(data)
+    except ValidationError as exc:
+        return _error(number, ref, 422, [{"loc": ["line", number, *e.get("loc", ())], "msg": e.get("msg", ""),
+                                          "type": e.get("type", "")} for e in exc.errors()])
+    return request.model_dump(), ref
+
+
+def decide_line(service, number: int, body: dict, ref, caller: str, idempotency_key: str | None):
+    """(pending decision, None) or (None, error line)."""
+    as_of = body["as_of"]
+    try:
+        policy = service.registry.get(body["policy"], body.get("version"), as_of)
+        person, subject = subjects.for_storage(body["person"], as_of)
+        result = evaluate_available(policy, person, as_of, "batch")
+    except PolicyNotFound as exc:
+        return None, _error(number, ref, 404, [{"loc": ["line", number, "policy"], "msg": str(exc),
+                                                "type": "not_found"}])
+    except InputErrors as exc:
+        return None, _error(number, ref, 422, [
+            {"loc": ["line", number, *(p.path if p.path[:1] == ("person",) else ("person", *p.path))],
+             "msg": p.message, "type": p.code} for p in exc.problems])
+    key = f"{idempotency_key}/{number}" if idempotency_key else None
+    return pending_eligibility(service, policy, person, as_of, result, caller=caller, idempotency_key=key,
+                               version=body.get("version"), kind=KIND, subject=subject), None
+
+
+def _answer(number: int, ref, outcome) -> dict:
+    found, _created = outcome
+    if hasattr(found, "values"):  # a new row: its canonical result text
+        decision_id, result = found.values["id"], jsontext.loads(found.values["result_json"])
+    else:  # an idempotent retry: the stored decision
+        decision_id, result = found.id, found.result
+    return {"line": number, "ref": ref, "status": 200, "decision_id": decision_id, **result}
+
+
+async def answer_lines(service, lines: list[bytes], model, *, caller: str, idempotency_key: str | None = None):
+    """The answer, one encoded JSON line per input line, in input order, each after its row is committed."""
+    for start in range(0, len(lines), CHUNK):
+        waiting = []
+        for number in range(start + 1, min(start + CHUNK, len(lines)) + 1):
+            parsed = _parse(number, lines[number - 1], model)
+            if isinstance(parsed, dict):
+                waiting.append((number, None, None, parsed))
+                continue
+            body, ref = parsed
+            pending, error = decide_line(service, number, body, ref, caller, idempotency_key)
+            waiting.append((number, ref, service.committer.submit(pending) if pending else None, error))
+        for number, ref, future, error in waiting:
+            if future is None:
+                line = error
+            else:
+                try:
+                    line = _answer(number, ref, await asyncio.wrap_future(future))
+                except IdempotencyConflict as exc:
+                    line = _error(number, ref, 409, [{"loc": ["line", number], "type": "idempotency_conflict",
+                                                      "msg": f"Idempotency-Key '{exc}' was already used with "
+                                                             "another request body"}])
+                except Exception:  # the store is down: nothing of this line was stored; say so and stop
+                    yield (jsontext.canonical(_error(number, ref, 503, [{
+                        "loc": ["line", number], "type": "store_unavailable",
+                        "msg": "the decision store is unavailable: this line was not stored, and the lines after "
+                               "it may not have been. Retry from this line with the same Idempotency-Key "
+                               "(lines already stored are answered again, never stored twice)"}])) + "\n"
+                           ).encode("utf-8")
+                    return
+            yield (jsontext.canonical(line) + "\n").encode("utf-8")
+        await asyncio.sleep(0)  # let the committer and other requests run between chunks
