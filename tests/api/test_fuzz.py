@@ -26,6 +26,13 @@ def fuzz_app(tmp_path_factory, registry):
     app.state.service.store.close()
 
 
+@schemathesis.serializer("application/x-ndjson")
+def _json_lines(_ctx, value) -> bytes:
+    """POST /v1/eligibility/batch takes JSON lines: the fuzzer's value is one line."""
+    import json
+    return (json.dumps(value, default=str) + "\n").encode("utf-8")
+
+
 CHECKS = [checks.not_a_server_error, checks.response_schema_conformance, checks.status_code_conformance,
           checks.content_type_conformance]
 
