@@ -17,15 +17,9 @@ def pending_eligibility(service, policy, person: dict, as_of: dt.date, result: d
     """A decision of ``kind`` built exactly as a single POST /v1/eligibility would store it."""
     stored_input = {"policy": policy.id, "version": version, "as_of": as_of.isoformat(), "person": person}
     req_hash = repository.request_hash(kind, {"caller": caller, "request": stored_input})
-    extra = {"subject": subject} if subject is not None and "subject" in _build_parameters() else {}
     return repository.PendingDecision.build(kind=kind, policy=policy, as_of=as_of, input=stored_input, result=result,
                                             engine_version=service.engine_version, caller=caller,
-                                            idempotency_key=idempotency_key, req_hash=req_hash, **extra)
-
-
-def _build_parameters():
-    import inspect
-    return inspect.signature(repository.PendingDecision.build).parameters
+                                            idempotency_key=idempotency_key, req_hash=req_hash, subject=subject)
 
 
 SUMMARY = ("outcome", "eligible", "band", "benefit", "reasons", "missing", "ask_next", "possible", "provisional",

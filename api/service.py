@@ -267,7 +267,7 @@ class Service:
         return repository.PendingDecision.build(
             kind=kind, policy=policy, as_of=as_of, input=stored_input, result=result,
             engine_version=self.engine_version, caller=caller, idempotency_key=idempotency_key,
-            req_hash=req_hash, statement_basis=basis, authority=authority)
+            req_hash=req_hash, statement_basis=basis, authority=authority, subject=subject)
 
     def get(self, decision_id: str) -> repository.StoredDecision:
         with self.store.reading() as session:

@@ -89,6 +89,10 @@ def test_the_codice_fiscale_gives_birth_date_and_gender_and_is_not_stored_in_cle
     stored = client.get(f"/v1/decisions/{response.json()['decision_id']}", headers=headers("audit"))
     assert stored.json()["input"]["person"]["birth_date"] == "1961-01-15"
     assert code not in stored.text
+    from api.pseudonym import of_codice_fiscale
+    with client.app.state.service.store.reading() as session:
+        from api.store.repository import get_decision
+        assert get_decision(session, response.json()["decision_id"]).subject == of_codice_fiscale(code)
     service = client.app.state.service
     from sqlalchemy import text
     with service.store.engine.connect() as conn:
