@@ -16,6 +16,7 @@ from .compiler import compile_policy, make_bundle
 from ..errors import Code, PolicyError, PolicyErrors, PolicyNotFound, SourceLocation
 from .facts import FactDictionary, build_dictionary
 from .model import Policy
+from ..suggest import suggest
 from .loader import load_file, load_text
 
 FACTS_FILE = Path("national") / "facts.yaml"
@@ -92,7 +93,8 @@ class Registry:
         if not _ID.match(policy_id or ""):
             raise PolicyNotFound(f"'{policy_id}' is not a policy id (authority/programme)")
         if policy_id not in self.by_id:
-            raise PolicyNotFound(f"no policy '{policy_id}'")
+            hint = suggest(policy_id, self.by_id)
+            raise PolicyNotFound(f"no policy '{policy_id}'" + (f"; {hint}" if hint else ""))
         return self.by_id[policy_id]
 
     def get(self, policy_id: str, version: str | None = None, as_of: dt.date | None = None) -> Policy:
