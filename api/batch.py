@@ -1,7 +1,7 @@
 """POST /v1/eligibility/batch: up to 10,000 persons as JSON lines in, one JSON line out per person.
 
 Each line is decided on the batch path (the edition compiled to Python; partial answers on the
-same path) and stored as a decision of kind ``eligibility_batch`` (replayed on that path too),
+same path) and stored as a decision of kind ``batch`` (replayed on that path too),
 group-committed like every decision; its answer line is written only once its row is committed,
 so a line received is a decision stored. The answer line of a line that cannot be decided carries
 ``status`` 4xx and ``detail`` in the shape of a 422 body, with paths from the line (``["line", n,
@@ -13,6 +13,7 @@ import asyncio
 import json
 
 from pydantic import ValidationError
+from sqlalchemy import exc as sa_exc
 
 from engine.decide.partial import evaluate_available
 from engine.errors import InputErrors, PolicyNotFound
@@ -21,11 +22,13 @@ from . import jsontext, subjects
 from .screening import pending_eligibility
 from .store.repository import IdempotencyConflict
 
+STORE_DOWN = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, sa_exc.DisconnectionError)
+
 MAX_LINES = 10_000
 MAX_LINE_BYTES = 64 * 1024
 MAX_BODY_BYTES = 64 * 1024 * 1024
 CHUNK = 256  # decisions handed to the group committer before their answers are awaited
-KIND = "eligibility_batch"
+KIND = "batch"
 
 
 class BatchTooLarge(ValueError):
@@ -118,7 +121,7 @@ async def answer_lines(service, lines: list[bytes], model, *, caller: str, idemp
                     line = _error(number, ref, 409, [{"loc": ["line", number], "type": "idempotency_conflict",
                                                       "msg": f"Idempotency-Key '{exc}' was already used with "
                                                              "another request body"}])
-                except Exception:  # the store is down: nothing of this line was stored; say so and stop
+                except STORE_DOWN:  # nothing of this line was stored; say so and stop
                     yield (jsontext.canonical(_error(number, ref, 503, [{
                         "loc": ["line", number], "type": "store_unavailable",
                         "msg": "the decision store is unavailable: this line was not stored, and the lines after "

@@ -173,7 +173,7 @@ def test_a_batch_answers_each_line_as_the_single_endpoint_does_and_stores_it(cli
         assert {k: v for k, v in answer.items() if k not in ("line", "ref", "status", "decision_id", "engine")} == \
             {k: v for k, v in single.items() if k not in ("trace", "engine")}
         stored = client.get(f"/v1/decisions/{answer['decision_id']}", headers=headers("audit")).json()
-        assert stored["kind"] == "eligibility_batch"
+        assert stored["kind"] == "batch"
         replay = client.post(f"/v1/decisions/{answer['decision_id']}/replay", headers=headers("audit"), json={})
         assert replay.json()["identical"] is True
 
