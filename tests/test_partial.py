@@ -125,3 +125,31 @@ def test_ask_next_puts_the_most_settling_fact_first(dul2019):
     shares = [a["settles"] for a in result["ask_next"]]
     assert shares == sorted(shares, reverse=True)
     assert {a["fact"] for a in result["ask_next"]} == set(result["missing"])
+
+
+EXAMPLES = [("lombardia/dote-unica-lavoro", "person-dul-2019.json", dt.date(2019, 6, 1)),
+            ("lombardia/dote-unica-lavoro", "person-dul-2020.json", dt.date(2021, 3, 1)),
+            ("lombardia/dote-unica-lavoro", "person-dul-2023.json", dt.date(2023, 9, 1)),
+            ("basilicata/capitale-lavoro", "person-capitale-lavoro.json", dt.date(2018, 10, 1)),
+            ("basilicata/destinazione-over-35", "person-destinazione-over-35.json", dt.date(2018, 9, 1))]
+
+
+@pytest.mark.parametrize("policy_id, example, day", EXAMPLES)
+@settings(max_examples=40, deadline=None, suppress_health_check=FIXTURE)
+@given(data=st.data())
+def test_every_outcome_said_possible_is_reached_and_a_decided_one_matches_the_full_person(registry, policy_id,
+                                                                                         example, day, data):
+    import json
+    from .conftest import REPO
+    full = json.loads((REPO / "examples" / example).read_text())
+    policy = registry.get(policy_id, None, day)
+    dropped = data.draw(st.sets(st.sampled_from(sorted(full))))
+    known = {k: v for k, v in full.items() if k not in dropped}
+    answer = partial_for(policy, "reference").evaluate(prepare_partial(policy, known, day), day)
+    truth = state(evaluate(policy, full, day, ReferenceBackend(policy)))
+    if answer.state is not None:
+        assert answer.state == truth
+    else:
+        assert truth in answer.outcomes and len(answer.outcomes) >= 2
+        for expected, witness in answer.witness_inputs().items():
+            assert state(evaluate(policy, {**full, **witness}, day, ReferenceBackend(policy))) == expected

@@ -38,14 +38,13 @@ import hashlib
 import threading
 from decimal import Decimal
 
-from ..dates import add_months, completed_months, completed_years
 from ..expr import nodes as n
 from ..expr.checker import to_nnf
 from ..expr.evaluator import compile_expr
 from ..expr.types import BOOL
 from ..money import money_text
 from ..policy.bands import candidate_values, constants_by_fact
-from ..policy.facts import Fact, FactDictionary
+from ..policy.facts import DERIVATIONS, Fact, FactDictionary
 from ..policy.model import Band, Condition, EligibilityRule, Policy, Rule
 from ..version import ENGINE_VERSION
 from .evaluate import _fig_value, _money, _note, _note_params, _plain, _trace_entry
@@ -203,11 +202,9 @@ class Partial:
                                                             if policy.bands else {(ELIGIBLE, None)}))
         self._constants = constants_by_fact(policy)
         self._candidates: dict[str, list] = {}
-        reads_source = {name for rule in policy.rules() for name in rule.condition.reads}
-        self.exact = all(_simple_atom(a) for rule in policy.rules() for a in _atoms(rule.condition.node)) and \
-            not any(self.dictionary.facts[name].derived_from in reads_source
-                    for name in reads_source if name in self.dictionary.facts)
+        self.exact = all(_simple_atom(a) for rule in policy.rules() for a in _atoms(rule.condition.node))
         self._reads = {rule.key: frozenset(rule.condition.reads - {"points"}) for rule in policy.rules()}
+        self._read = frozenset().union(*self._reads.values()) if self._reads else frozenset()
         self._points_vars = frozenset().union(*(self._reads[r.key] for r in policy.points)) \
             if policy.points else frozenset()
 
@@ -283,25 +280,55 @@ class Partial:
         for key in keys:
             for name in self._reads[key]:
                 if name not in env:
-                    counts[name] = counts.get(name, 0) + 1
+                    var = self.variable(name)
+                    counts[var] = counts.get(var, 0) + 1
         return counts
 
-    def candidates(self, name: str) -> list:
-        found = self._candidates.get(name)
-        if found is None:
+    def variable(self, name: str) -> str:
+        """The input fact to search on for a fact a rule reads: a derived fact's source date."""
+        fact = self.dictionary.facts.get(name)
+        return fact.derived_from if fact is not None and fact.derived_from else name
+
+    def candidates(self, name: str, as_of: dt.date) -> list:
+        """Values of input fact ``name`` covering every region its conditions tell apart.
+
+        For a date whose derived facts (age, months since) are compared with constants, the
+        dates where each comparison flips (found by bisection, the derivations being monotone)
+        and their neighbours: so every candidate is a date a caller could send.
+        """
+        key = (name, as_of)
+        found = self._candidates.get(key)
+        if found is not None:
+            return found
+        fact = self.dictionary.facts[name]
+        derived = [f for f in self.dictionary.facts.values() if f.derived_from == name and f.name in self._read]
+        if not derived:
             found = candidate_values(self.policy, name, self._constants.get(name, set()))
-            fact = self.dictionary.facts[name]
-            if fact.derived_from:  # a derived count can only be reached by a real date
-                found = [v for v in found if v is None or v >= 0] or found
-            self._candidates[name] = found
+        else:
+            values = set(v for v in candidate_values(self.policy, name, self._constants.get(name, set()))
+                         if v is not None) if name in self._read else set()
+            for d in derived:
+                function = DERIVATIONS[d.derivation]
+                for c in self._constants.get(d.name, set()):
+                    if isinstance(c, (int, Decimal)) and not isinstance(c, bool):
+                        edge = _edge(function, c, as_of)
+                        if edge is not None:
+                            values |= {edge - dt.timedelta(days=1), edge, edge + dt.timedelta(days=1)}
+            if not values:
+                values = {as_of}
+            found = sorted(values)
+            if fact.nullable:
+                found.append(None)
+        self._candidates[key] = found
         return found
 
-    def assign(self, env: dict, name: str, value) -> dict:
-        fact = self.dictionary.facts[name]
+    def assign(self, env: dict, name: str, value, as_of: dt.date) -> dict:
         out = {**env, name: value}
-        source = fact.derived_from or name
-        if self.dictionary.facts[source].nullable:
-            out[given_name(source)] = True
+        for d in self.dictionary.facts.values():
+            if d.derived_from == name:
+                out[d.name] = None if value is None else DERIVATIONS[d.derivation](value, as_of)
+        if self.dictionary.facts[name].nullable:
+            out[given_name(name)] = True
         return out
 
     # -- search -----------------------------------------------------------------------------------
@@ -351,9 +378,10 @@ class Partial:
             variables = self.open_variables(env, c)
             if variables:
                 name = max(sorted(variables), key=lambda v: variables[v])
-                for value in self.candidates(name):
+                as_of = memo["as_of"]
+                for value in self.candidates(name, as_of):
                     deeper = tuple(sorted(branch + ((name, value),), key=lambda kv: kv[0]))
-                    result = self.find(self.assign(env, name, value), target, memo, counter, deeper)
+                    result = self.find(self.assign(env, name, value, as_of), target, memo, counter, deeper)
                     if result is not None:
                         break
         memo[key] = result
@@ -362,7 +390,7 @@ class Partial:
     def evaluate(self, env: dict, as_of: dt.date) -> "PartialAnswer":
         """The partial answer for ``env`` (typed known facts and ``given_`` flags, see ``prepare_partial``)."""
         top = self.classify(env)
-        memo: dict = {}
+        memo: dict = {"as_of": as_of}
         counter = [0]
         if top.state is not None:
             return PartialAnswer(self, env, as_of, top, frozenset({top.state}), {top.state: {}}, [], True)
@@ -387,9 +415,9 @@ class Partial:
         scored = []
         for name in sorted(self._relevant(env, top)):
             subsets = []
-            for value in self.candidates(name):
+            for value in self.candidates(name, memo["as_of"]):
                 key = ((name, value),)
-                sub, _ = self.reach(self.assign(env, name, value), memo, counter, key)
+                sub, _ = self.reach(self.assign(env, name, value, memo["as_of"]), memo, counter, key)
                 subsets.append(sub)
             if all(s == outcomes for s in subsets):
                 continue
@@ -405,7 +433,7 @@ class Partial:
     def _relevant(self, env, top) -> set:
         names = set(self.open_variables(env, top))
         if top.eligible is not False and top.points is None and self.policy.bands:
-            names |= {v for v in self._points_vars if v not in env}
+            names |= {self.variable(v) for v in self._points_vars if v not in env}
         return names
 
 
@@ -430,26 +458,28 @@ def missing_inputs(policy: Policy, raw: dict) -> list[str]:
 
 
 def to_inputs(policy: Policy, assignment: dict, as_of: dt.date) -> dict:
-    """A search assignment as input facts (a derived value becomes a date giving it at ``as_of``)."""
-    out = {}
-    for name, value in assignment.items():
-        fact = policy.dictionary.facts[name]
-        if not fact.derived_from:
-            out[name] = _plain(value)
-            continue
-        out[fact.derived_from] = None if value is None else _plain(_date_giving(fact.derivation, value, as_of))
-    return out
+    """A search assignment (input facts only) as JSON-ready input values."""
+    return {name: _plain(value) for name, value in assignment.items()}
 
 
-def _date_giving(derivation: str, value: int, as_of: dt.date) -> dt.date:
-    function = {"completed_years": completed_years, "completed_months": completed_months}[derivation]
-    months = value * 12 if derivation == "completed_years" else value
-    day = add_months(as_of, -months)
-    for shift in range(0, 40):
-        for candidate in (day - dt.timedelta(days=shift), day + dt.timedelta(days=shift)):
-            if function(candidate, as_of) == value:
-                return candidate
-    raise ValueError(f"no date gives {derivation} = {value} at {as_of}")  # unreachable for whole numbers
+def _edge(function, constant, as_of: dt.date) -> dt.date | None:
+    """The date where ``function(date, as_of)`` crosses ``constant``: the last date still >= it when the
+    function falls as the date moves later (elapsed time), the first one when it rises (time until)."""
+    lo, hi = as_of - dt.timedelta(days=200 * 366), as_of + dt.timedelta(days=200 * 366)
+    falling = function(lo, as_of) >= function(hi, as_of)
+    if falling:
+        if function(lo, as_of) < constant or function(hi, as_of) >= constant:
+            return None
+        while (hi - lo).days > 1:  # invariant: f(lo) >= c > f(hi)
+            mid = lo + dt.timedelta(days=(hi - lo).days // 2)
+            lo, hi = (mid, hi) if function(mid, as_of) >= constant else (lo, mid)
+        return lo
+    if function(hi, as_of) < constant or function(lo, as_of) >= constant:
+        return None
+    while (hi - lo).days > 1:  # invariant: f(lo) < c <= f(hi)
+        mid = lo + dt.timedelta(days=(hi - lo).days // 2)
+        lo, hi = (lo, mid) if function(mid, as_of) >= constant else (mid, hi)
+    return hi
 
 
 # -- the answer -----------------------------------------------------------------------------------------
@@ -592,8 +622,7 @@ class PartialAnswer:
         return out
 
     def _input_name(self, name: str) -> str:
-        fact = self.partial.dictionary.facts[name]
-        return fact.derived_from or name
+        return self.partial.variable(name)
 
     def _possible(self) -> dict | None:
         if self.outcomes is None:

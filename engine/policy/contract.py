@@ -79,10 +79,13 @@ def fact_contract(policy: Policy) -> dict:
     derived: dict = {}
     for name in sorted(set(policy.facts) | needed):
         fact = dictionary.facts[name]
-        if fact.derived_from:
-            derived[name] = {"title": fact.label, "description": fact.description, "from": fact.derived_from,
-                             "function": fact.derivation,
-                             "unit": {"completed_years": "anni", "completed_months": "mesi"}[fact.derivation]}
+        if fact.computed:
+            derived[name] = {"title": fact.label, "description": fact.description,
+                             "from": fact.derived_from or "as_of", "function": fact.derivation}
+            if fact.unit:
+                derived[name]["unit"] = fact.unit
+            if not fact.derived_from:
+                continue  # from the evaluation date alone
             name = fact.derived_from
             fact = dictionary.facts[name]
         if name in properties:

@@ -199,7 +199,7 @@ def test_the_fact_contract_describes_the_edition_and_accepts_what_the_engine_acc
     jsonschema.Draft202012Validator.check_schema(contract)
     props = contract["properties"]
     assert props["employment_status"]["title"] == "Condizione occupazionale"
-    assert {"const": "unemployed", "title": "Disoccupato (con DID)"} in props["employment_status"]["anyOf"]
+    assert {"const": "unemployed", "title": "disoccupato"} in props["employment_status"]["anyOf"]
     assert "null" in props["unemployed_since"]["type"]
     assert "birth_date" in contract["x-almp-required-for-decided"] and "age" in contract["x-almp-derived"]
     validator = jsonschema.Draft202012Validator(contract, format_checker=jsonschema.FormatChecker())
