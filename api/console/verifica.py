@@ -121,7 +121,13 @@ def evaluate_one(service, policy, facts: dict, as_of: dt.date) -> dict:
             out["state"] = "errore"
         return out
     out["result"] = result
-    out["state"] = "ammesso" if result["eligible"] else "non-ammesso"
+    # the engine answers from the facts given: decided (even with facts missing) or still open
+    out["state"] = {"eligible": "ammesso", "not_eligible": "non-ammesso"}.get(result.get("outcome"), "da-completare")
+    if result.get("outcome") == "undetermined":
+        out["result"] = None
+        out["missing"] = [policy.dictionary.facts[n] for n in result.get("missing", [])] or missing
+        return out
+    out["missing"] = [policy.dictionary.facts[n] for n in result.get("missing", [])]
     out["services"] = _services(policy, (result.get("band") or {}).get("id")) if result["eligible"] else []
     return out
 

@@ -62,11 +62,14 @@ def test_the_form_is_built_from_the_editions_facts(console_client, registry):
 def test_partial_facts_answer_live_and_store_nothing(console_client):
     sign_in(console_client, "operatore")
     html = open_form(console_client)
-    body = {"csrf_token": csrf_of(html), "programma": DUL_IV, "data": "2021-03-01", "f_birth_date": "1950-01-01"}
+    body = {"csrf_token": csrf_of(html), "programma": DUL_IV, "data": "2021-03-01", "f_birth_date": "1980-01-01"}
     response = console_client.post("/console/verifica/esito", data=body)
     assert response.status_code == 200
     assert "Fatti ancora necessari" in response.text
     assert "Regione di residenza" in response.text
+    # the known facts alone can settle it: over 65 for a programme capped at 65
+    decided = console_client.post("/console/verifica/esito", data={**body, "f_birth_date": "1950-01-01"})
+    assert "non-ammesso" in decided.text and "Fatti ancora necessari" not in decided.text
     assert stored_count(console_client) == 0
 
 
