@@ -5,7 +5,7 @@ import json
 
 from almp.cli import main
 
-from .conftest import REPO
+from ..conftest import REPO
 
 
 def test_almp_screen_lists_every_programme_in_force_in_italian(registry, capsys):

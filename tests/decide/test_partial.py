@@ -13,7 +13,7 @@ from engine.decide.evaluate import evaluate
 from engine.decide.partial import (ELIGIBLE, NOT_ELIGIBLE, UNDETERMINED, evaluate_available, evaluate_partial,
                                    partial_for, prepare_partial)
 
-from .test_evaluate import AS_OF, persons
+from ..strategies import AS_OF, persons
 
 FIXTURE = [HealthCheck.function_scoped_fixture]
 
@@ -140,7 +140,7 @@ EXAMPLES = [("lombardia/dote-unica-lavoro", "person-dul-2019.json", dt.date(2019
 def test_every_outcome_said_possible_is_reached_and_a_decided_one_matches_the_full_person(registry, policy_id,
                                                                                          example, day, data):
     import json
-    from .conftest import REPO
+    from ..conftest import REPO
     full = json.loads((REPO / "examples" / example).read_text())
     policy = registry.get(policy_id, None, day)
     dropped = data.draw(st.sets(st.sampled_from(sorted(full))))

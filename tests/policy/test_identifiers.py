@@ -15,7 +15,7 @@ from engine.errors import InputErrors
 from engine.policy import regions
 from engine.policy.codice_fiscale import birth_date_and_gender
 
-from .conftest import POLICIES, REPO
+from ..conftest import POLICIES, REPO
 
 AS_OF = dt.date(2014, 3, 1)
 PERSON = json.loads((REPO / "examples" / "person-dul.json").read_text())
