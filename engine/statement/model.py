@@ -54,6 +54,10 @@ class DecisionRecord:
     template_version: str | None = None  # recorded with the decision; None for older decisions
     extra: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        if self.kind == "batch":  # an eligibility decision of POST /v1/eligibility/batch: same statement
+            object.__setattr__(self, "kind", "eligibility")
+
     @property
     def is_decision(self) -> bool:
         return self.id is not None

@@ -187,7 +187,8 @@ def _amounts(result: dict) -> list:
     for key in ("dote", "total", "remaining", "claimed", "payable"):
         if result.get(key) is not None:
             out.append(result[key])
-    entries = list(result.get("lines") or []) + ([result["outcome"]] if result.get("outcome") else [])
+    claimed_outcome = result.get("outcome") if isinstance(result.get("outcome"), dict) else None  # a claim's job
+    entries = list(result.get("lines") or []) + ([claimed_outcome] if claimed_outcome else [])
     for entry in entries:
         for key in ("amount", "claimed", "payable"):
             if entry.get(key) is not None:
