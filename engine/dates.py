@@ -79,3 +79,31 @@ def _elapsed(start: dt.date, end: dt.date, whole, months_per_unit: int):
     following = add_months(start, (whole + 1) * months_per_unit)
     share = Decimal((end - last).days) / Decimal((following - last).days)
     return (Decimal(whole) + share).quantize(_QUANTUM, rounding=ROUND_DOWN)
+
+
+def months_until(end: dt.date):
+    """``completed_months(start, end)`` for many starts and one ``end``, in integer arithmetic.
+
+    For ``start <= end`` a month is short exactly when ``start.day > end.day`` and ``end`` is
+    not the last day of its month; later starts use ``completed_months`` itself.
+    """
+    end_index = end.year * 12 + end.month
+    end_day = end.day
+    month_end = (end + dt.timedelta(days=1)).month != end.month
+
+    def months(start: dt.date) -> int:
+        if start > end:
+            return completed_months(start, end)
+        return end_index - (start.year * 12 + start.month) - (start.day > end_day and not month_end)
+    return months
+
+
+def years_until(end: dt.date):
+    """``completed_years(start, end)`` for many starts and one ``end`` (see ``months_until``)."""
+    months = months_until(end)
+
+    def years(start: dt.date) -> int:
+        if start > end:
+            return completed_years(start, end)
+        return months(start) // 12
+    return years

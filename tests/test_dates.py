@@ -32,3 +32,11 @@ def test_months_grow_with_the_end_date(a, b):
     if a <= b:
         assert completed_months(a, b) <= completed_months(a, b + dt.timedelta(days=1))
         assert completed_years(a, b) == completed_months(a, b) // 12
+
+
+@given(start=st.dates(dt.date(1900, 1, 1), dt.date(2100, 12, 31)), end=st.dates(dt.date(1900, 1, 1),
+                                                                                dt.date(2100, 12, 31)))
+def test_fixed_end_arithmetic_agrees_with_the_calendar_functions(start, end):
+    from engine.dates import completed_months, completed_years, months_until, years_until
+    assert months_until(end)(start) == completed_months(start, end)
+    assert years_until(end)(start) == completed_years(start, end)

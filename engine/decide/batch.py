@@ -32,6 +32,7 @@ from ..expr import nodes as n
 from ..expr.atoms import atom_of
 from ..expr.evaluator import compile_expr
 from ..policy.model import Policy
+from .backends import stage_rules
 from .state import NO_BAND, NOT_ELIGIBLE
 
 _PY_CMP = {"==": ast.Eq, "!=": ast.NotEq, "<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE}
@@ -94,8 +95,13 @@ def _if(test: ast.expr, body: list) -> ast.stmt:
     return ast.If(test, body, [])
 
 
-def compile_decider(policy: Policy):
-    """``decide(env) -> (eligible, band_id or None, points or None)`` for ``policy``; env is not changed."""
+def compile_decider(policy: Policy, positional: bool = False):
+    """``decide(env) -> (eligible, band_id or None, points or None)`` for ``policy``; env is not changed.
+
+    With ``positional`` the function takes each fact its rules read as an argument instead, in
+    the order of its ``reads`` attribute (sorted names), so a chunk of columns is decided with
+    ``map(decide, *columns)`` and no dictionary per subject (see ``columns.py``).
+    """
     b = _Builder(policy.ordinals)
     body: list = []
     for rule in policy.eligibility:
@@ -123,21 +129,37 @@ def compile_decider(policy: Policy):
     body.extend(band_body)
     body.append(ast.Return(ast.Tuple([ast.Constant(True), ast.Constant(None), ast.Name("v_points", ast.Load())],
                                      ast.Load())))
-    # Load every fact read into a local once; fallback closures read env themselves (with points added).
-    loads = []
-    for name in sorted(b.names - {"points"}):
-        loads.append(ast.Assign([ast.Name(f"v_{name}", ast.Store())],
-                                ast.Call(ast.Attribute(ast.Name("env", ast.Load()), "get", ast.Load()),
-                                         [ast.Constant(name)], [])))
+    reads = tuple(sorted({name for stage in (1, 2) for rule in stage_rules(policy, stage)
+                          for name in rule.condition.reads} - {"points"}))
+    if positional:
+        for name in reads:
+            b.var(name)
+        args = [ast.arg(f"v_{name}") for name in reads]
+        loads = []
+        if any(k.startswith("_f") for k in b.globals):
+            # fallback closures read an env: build it once from the arguments
+            loads.append(ast.Assign([ast.Name("env", ast.Store())],
+                                    ast.Dict([ast.Constant(name) for name in reads],
+                                             [ast.Name(f"v_{name}", ast.Load()) for name in reads])))
+    else:
+        # Load every fact read into a local once; fallback closures read env themselves (with points added).
+        args = [ast.arg("env")]
+        loads = []
+        for name in sorted(b.names - {"points"}):
+            loads.append(ast.Assign([ast.Name(f"v_{name}", ast.Store())],
+                                    ast.Call(ast.Attribute(ast.Name("env", ast.Load()), "get", ast.Load()),
+                                             [ast.Constant(name)], [])))
     func = ast.FunctionDef(
-        name="decide", args=ast.arguments(posonlyargs=[], args=[ast.arg("env")], kwonlyargs=[], kw_defaults=[],
+        name="decide", args=ast.arguments(posonlyargs=[], args=args, kwonlyargs=[], kw_defaults=[],
                                           defaults=[]),
         body=loads + body, decorator_list=[], returns=None)
     module = ast.Module([func], type_ignores=[])
     ast.fix_missing_locations(module)
     code = compile(module, f"<almp batch {policy.key}>", "exec")
     fn_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
-    return types.FunctionType(fn_code, b.globals, "decide")
+    fn = types.FunctionType(fn_code, b.globals, "decide")
+    fn.reads = reads if positional else None
+    return fn
 
 
 class BatchDecider:
