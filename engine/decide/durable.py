@@ -128,6 +128,46 @@ def _encoder(policy: Policy, name: str):
     return encode
 
 
+def _writer(policy: Policy, name: str):
+    """value -> its JSON literal as the engine sees it (``encode``), or None when it cannot be exact."""
+    fact = policy.dictionary.facts.get(name)
+    kind = "int" if fact is None else fact.type.kind
+    if kind in ("enum", "string"):
+        texts: dict[str, str] = {}
+
+        def text(value):
+            literal = texts.get(value)
+            if literal is None:
+                if not isinstance(value, str):
+                    return _literal(encode(value))
+                literal = json.dumps(value, ensure_ascii=False)
+                if len(texts) < 4096:  # enum values: a small, fixed set
+                    texts[value] = literal
+            return literal
+        return text
+    if kind == "bool":
+        return lambda value: "true" if value is True else "false" if value is False else _literal(encode(value))
+    if kind == "int":
+        def integer(value):
+            if type(value) is int and -_LIMIT < value < _LIMIT:
+                return str(value * SCALE)
+            return _literal(encode(value))
+        return integer
+    if kind == "date":
+        return lambda value: str(value.toordinal())
+    return lambda value: _literal(encode(value))
+
+
+def _literal(encoded):
+    if encoded is _MISSING:
+        return None
+    if encoded is True or encoded is False:
+        return "true" if encoded else "false"
+    if isinstance(encoded, str):
+        return json.dumps(encoded, ensure_ascii=False)
+    return str(int(encoded))
+
+
 class _Translator:
     """Translate a normalised condition into durable-rules JSON, lifting what it cannot express."""
 
@@ -204,6 +244,12 @@ class DurableBackend:
         for stage in (1, 2):
             names = sorted({name for rule in stage_rules(policy, stage) for name in rule.condition.reads})
             self.fields[stage] = tuple((name, _encoder(policy, name)) for name in names)
+        # the same facts written straight to JSON text (``text``): key prefix, fact name, writer
+        self._heads = {stage: f'","_stage":{stage}' for stage in (1, 2)}
+        self._writers = {stage: tuple((f",{json.dumps(name)}:", name, _writer(policy, name))
+                                      for name, _ in self.fields[stage]) for stage in (1, 2)}
+        self._lifted_keys = {stage: tuple((f",{json.dumps(field)}:", fn) for field, fn in self.lifted[stage])
+                             for stage in (1, 2)}
         for stage in (1, 2):
             # Every fact must match at least one rule: deleting the state of a sid for which no rule
             # matched aborts the whole process inside the C core (seen with 2.0.28), and skipping the
@@ -239,14 +285,29 @@ class DurableBackend:
             fact[field] = bool(fn(env))
         return fact
 
+    def text(self, stage: int, env: dict, sid: str) -> str:
+        """``event`` as JSON text with its ``sid``, written directly (no dict, no generic encoder)."""
+        parts = ['{"sid":"', sid, self._heads[stage]]
+        for key, name, write in self._writers[stage]:
+            value = env.get(name)
+            if value is not None:
+                literal = write(value)
+                if literal is not None:
+                    parts.append(key)
+                    parts.append(literal)
+        for key, fn in self._lifted_keys[stage]:
+            parts.append(key)
+            parts.append("true" if fn(env) else "false")
+        parts.append("}")
+        return "".join(parts)
+
     def match(self, stage: int, env: dict) -> frozenset:
-        fact = self.event(stage, env)
+        sid = str(next(_SIDS))  # itertools.count is atomic under the GIL: no lock needed yet
+        text = self.text(stage, env, sid)
         core = self._handle._handle
         with _LOCK:
-            sid = str(next(_SIDS))
-            fact["sid"] = sid
             try:
-                code, state = _core.assert_fact(core, json.dumps(fact, ensure_ascii=False))
+                code, state = _core.assert_fact(core, text)
             except Exception as exc:  # the C core reports errors as plain exceptions
                 raise EvaluationError(f"durable-rules failed on {self.ruleset}: {exc}") from exc
             if code == 1:  # impossible while the _seen rule matches every fact; no state exists to delete

@@ -10,9 +10,9 @@ import datetime as dt
 
 from .backends import ReferenceBackend, RuleBackend
 from ..policy.model import Figure, Policy, Rule
+from ..policy.reader import FactReader
 from ..money import money_text
 from ..version import ENGINE_VERSION
-from .state import is_eligible
 
 
 def prepare_facts(policy: Policy, raw: dict, as_of: dt.date, path: tuple | None = None) -> dict:
@@ -21,16 +21,28 @@ def prepare_facts(policy: Policy, raw: dict, as_of: dt.date, path: tuple | None 
     Input paths are named after the policy's subject (``person``, ``partnership``) unless given.
     """
     path = path if path is not None else (policy.subject,)
-    return policy.dictionary.prepare(raw, set(policy.needed_inputs), as_of, policy.subject, path)
+    return _static(policy, _reader).read(raw, as_of, path)
+
+
+def _reader(policy: Policy) -> FactReader:
+    return FactReader(policy.dictionary, policy.needed_inputs, policy.subject)
 
 
 def decide(policy: Policy, env: dict, backend: RuleBackend) -> tuple[frozenset, frozenset, int]:
     """Run the two stages; returns (stage-1 keys fired, stage-2 keys fired, points)."""
+    points_of, alternatives, has_bands = _static(policy, _plan)
     fired = backend.match(1, env)
-    points = sum(int(r.points.value or 0) for r in policy.points if r.key in fired)
-    eligible = is_eligible(policy, fired)
-    banded = backend.match(2, {**env, "points": points}) if eligible and policy.bands else frozenset()
+    points = sum(value for key, value in points_of if key in fired)
+    eligible = all(not fired.isdisjoint(keys) for keys in alternatives)  # as state.is_eligible
+    banded = backend.match(2, {**env, "points": points}) if eligible and has_bands else frozenset()
     return fired, banded, points
+
+
+def _plan(policy: Policy):
+    """What ``decide`` needs of an edition, as plain tuples: points by rule key, alternatives, bands."""
+    return (tuple((r.key, int(r.points.value or 0)) for r in policy.points),
+            tuple(frozenset(a.key for a in rule.alternatives) for rule in policy.eligibility),
+            bool(policy.bands))
 
 
 def evaluate(policy: Policy, raw_facts: dict, as_of: dt.date, backend: RuleBackend | None = None,
@@ -43,15 +55,16 @@ def evaluate(policy: Policy, raw_facts: dict, as_of: dt.date, backend: RuleBacke
     return explain(policy, env, as_of, fired, banded, points, backend.name)
 
 
-_STATIC: dict[int, tuple] = {}
+_STATIC: dict[tuple, tuple] = {}
 
 
 def _static(obj, build):
-    """Per-rule (or per-figure) parts of the explanation, built once: compiled policies never change."""
-    hit = _STATIC.get(id(obj))
+    """Per-object parts built once by ``build`` (compiled policies, rules and figures never change)."""
+    key = (id(obj), build)
+    hit = _STATIC.get(key)
     if hit is None or hit[0] is not obj:
         hit = (obj, build(obj))
-        _STATIC[id(obj)] = hit
+        _STATIC[key] = hit
     return hit[1]
 
 
@@ -70,65 +83,116 @@ def _trace_entry(rule: Rule, fired: bool, env: dict) -> dict:
 
 def explain(policy: Policy, env: dict, as_of: dt.date, fired: frozenset, banded: frozenset, points: int,
             backend_name: str) -> dict:
-    trace, reasons, provisional = [], [], set()
-    env = {name: _plain(value) for name, value in env.items()}
-    for rule in policy.eligibility:
-        passed = [a for a in rule.alternatives if a.key in fired]
-        for alt in rule.alternatives:
-            trace.append(_trace_entry(alt, alt.key in fired, env))
-        # the alternatives that decided this rule: those that passed, or all of them when none did
-        for alt in passed or rule.alternatives:
-            _note_params(alt, provisional)
-        if not passed:
-            reasons.append({"rule": rule.id, "label": rule.label, "message": rule.reason,
-                            "reference": rule.reference.as_dict()})
-    eligible = not reasons
-    breakdown = []
-    for rule in policy.points:
-        hit = rule.key in fired
-        trace.append({**_trace_entry(rule, hit, env), "points": _fig_value(rule.points)})
-        if hit:
-            breakdown.append({"rule": rule.id, "label": rule.label, "points": _fig_value(rule.points),
-                              "reference": rule.reference.as_dict()})
-            _note(rule.points, provisional)
-            _note_params(rule, provisional)
-    band_out = None
-    benefit = None
-    if eligible and policy.bands:
-        env_points = {**env, "points": points}
+    """Reasons, band, benefit, provisional figures and the trace of every rule with the facts it read."""
+    return _static(policy, _Explainer)(env, as_of, fired, banded, points, backend_name)
+
+
+class _Explainer:
+    """An edition's explanation with everything that does not depend on the subject built once.
+
+    Per rule: its trace entry's static part, the facts it reads, and the provisional figures it
+    brings in; per eligibility rule its reason; per band its answer and benefit. Per decision
+    only the facts read, which rules fired and the points remain.
+    """
+
+    def __init__(self, policy: Policy):
+        self.summary = policy.summary()
+        self.subject = policy.subject
+        self.has_points = bool(policy.points)
+        self.has_bands = bool(policy.bands)
+        self.reads = tuple(sorted({n for rule in policy.rules() for n in rule.condition.reads} - {"points"}))
+
+        def rule_parts(rule: Rule):
+            static, reads = _static(rule, _rule_static)
+            return rule.key, static, reads, frozenset(_paths(fig for _, fig in rule.condition.parameters))
+
+        self.eligibility = []
+        for rule in policy.eligibility:
+            reason = {"rule": rule.id, "label": rule.label, "message": rule.reason,
+                      "reference": rule.reference.as_dict()}
+            alternatives = tuple(rule_parts(alt) for alt in rule.alternatives)
+            self.eligibility.append((alternatives, frozenset().union(*(a[3] for a in alternatives)), reason))
+        self.points = []
+        for rule in policy.points:
+            key, static, reads, params = rule_parts(rule)
+            value = _fig_value(rule.points)
+            line = {"rule": rule.id, "label": rule.label, "points": value, "reference": rule.reference.as_dict()}
+            self.points.append((key, static, reads, value, line, params | frozenset(_paths([rule.points]))))
+        self.bands = []
         for band in policy.bands:
-            trace.append(_trace_entry(band.rule, band.rule.key in banded, env_points))
-        matched = [b for b in policy.bands if b.rule.key in banded]
-        if len(matched) == 1:
-            band = matched[0]
-            band_out = {"id": band.id, "label": band.label, "points": points if policy.points else None,
-                        "points_breakdown": breakdown, "reference": band.rule.reference.as_dict()}
-            benefit = {"currency": "EUR",
-                       "amount": _money(band.amount), "duration_months": _fig_value(band.duration_months),
-                       "max_doti": _fig_value(band.max_doti),
-                       "provenance": {k: f.as_dict() for k, f in (("amount", band.amount),
-                                                                  ("duration_months", band.duration_months),
-                                                                  ("max_doti", band.max_doti)) if f}}
-            _note_params(band.rule, provisional)
-            for fig in (band.amount, band.duration_months, band.max_doti):
-                _note(fig, provisional)
-        else:
-            # The validator proves bands exclusive and exhaustive over eligible subjects; this is a backstop.
-            band_out = {"id": None, "error": "no band matched" if not matched else
-                        "several bands matched: " + ", ".join(b.id for b in matched)}
-    return {
-        "policy": policy.summary(),
-        "as_of": as_of.isoformat(),
-        "subject": policy.subject,
-        "outcome": "eligible" if eligible else "not_eligible",
-        "eligible": eligible,
-        "reasons": reasons,
-        "band": band_out,
-        "benefit": benefit,
-        "provisional": sorted(provisional),
-        "trace": trace,
-        "engine": {"name": "almp", "version": ENGINE_VERSION, "backend": backend_name},
-    }
+            key, static, reads, params = rule_parts(band.rule)
+            figures = (("amount", band.amount), ("duration_months", band.duration_months),
+                       ("max_doti", band.max_doti))
+            benefit = {"currency": "EUR", "amount": _money(band.amount),
+                       "duration_months": _fig_value(band.duration_months), "max_doti": _fig_value(band.max_doti),
+                       "provenance": {k: f.as_dict() for k, f in figures if f}}
+            answer = (band.id, band.label, band.rule.reference.as_dict())
+            self.bands.append((key, static, reads, answer, benefit,
+                               params | frozenset(_paths(f for _, f in figures))))
+
+    def __call__(self, env: dict, as_of: dt.date, fired: frozenset, banded: frozenset, points: int,
+                 backend_name: str) -> dict:
+        plain = {name: _plain(env.get(name)) for name in self.reads}
+        trace, reasons, provisional = [], [], set()
+        for alternatives, all_params, reason in self.eligibility:
+            passed = False
+            for key, static, reads, params in alternatives:
+                hit = key in fired
+                trace.append({**static, "fired": hit, "facts": {name: plain.get(name) for name in reads}})
+                if hit:
+                    passed = True
+                    provisional |= params
+            # the alternatives that decided this rule: those that passed, or all of them when none did
+            if not passed:
+                provisional |= all_params
+                reasons.append(dict(reason))
+        eligible = not reasons
+        breakdown = []
+        for key, static, reads, value, line, params in self.points:
+            hit = key in fired
+            trace.append({**static, "fired": hit, "facts": {name: plain.get(name) for name in reads}, "points": value})
+            if hit:
+                breakdown.append(dict(line))
+                provisional |= params
+        band_out = None
+        benefit = None
+        if eligible and self.has_bands:
+            plain["points"] = _plain(points)
+            matched = []
+            for band in self.bands:
+                key, static, reads = band[0], band[1], band[2]
+                hit = key in banded
+                trace.append({**static, "fired": hit, "facts": {name: plain.get(name) for name in reads}})
+                if hit:
+                    matched.append(band)
+            if len(matched) == 1:
+                _, _, _, (band_id, label, reference), band_benefit, params = matched[0]
+                band_out = {"id": band_id, "label": label, "points": points if self.has_points else None,
+                            "points_breakdown": breakdown, "reference": reference}
+                benefit = dict(band_benefit)
+                provisional |= params
+            else:
+                # The validator proves bands exclusive and exhaustive over eligible subjects; this is a backstop.
+                band_out = {"id": None, "error": "no band matched" if not matched else
+                            "several bands matched: " + ", ".join(b[3][0] for b in matched)}
+        return {
+            "policy": dict(self.summary),
+            "as_of": as_of.isoformat(),
+            "subject": self.subject,
+            "outcome": "eligible" if eligible else "not_eligible",
+            "eligible": eligible,
+            "reasons": reasons,
+            "band": band_out,
+            "benefit": benefit,
+            "provisional": sorted(provisional),
+            "trace": trace,
+            "engine": {"name": "almp", "version": ENGINE_VERSION, "backend": backend_name},
+        }
+
+
+def _paths(figures) -> list[str]:
+    """The document paths of the figures that are not confirmed (the decision's provisional list)."""
+    return [_static(fig, _figure_path) for fig in figures if fig is not None and fig.status != "confirmed"]
 
 
 def _note(fig: Figure | None, provisional: set):
