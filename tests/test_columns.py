@@ -99,3 +99,12 @@ def test_derived_facts_use_the_evaluation_date(dul):
     for as_of, age, months in ((dt.date(2014, 2, 28), 29, 5), (dt.date(2014, 3, 1), 30, 6)):
         chunk = decider.preparer.from_rows([person], as_of)
         assert chunk.columns["age"] == [age] and chunk.columns["unemployment_months"] == [months]
+
+
+def test_the_callers_columns_are_left_as_they_were(dul):
+    people = [dict(persons.example()) for _ in range(4)]
+    people[2]["gender"] = "X"
+    columns = {name: [p[name] for p in people] for name in FACTS}
+    before = {name: list(col) for name, col in columns.items()}
+    results, chunk = ColumnDecider(dul).decide_columns(columns, AS_OF)
+    assert columns == before and results[2] is None and list(chunk.problems) == [2]

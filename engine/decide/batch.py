@@ -41,8 +41,9 @@ _PLAIN = (str, int, bool)
 
 
 class _Builder:
-    def __init__(self, ordinals: dict):
+    def __init__(self, ordinals: dict, non_null: frozenset = frozenset()):
         self.ordinals = ordinals
+        self.non_null = non_null  # names known never to be None (checked facts; skips the None tests)
         self.globals: dict = {"__builtins__": {}}
         self.names: set[str] = set()
 
@@ -82,12 +83,16 @@ class _Builder:
             v = self.var(atom.name)
             values = ast.Constant(atom.values)
             if atom.negated:
+                if atom.name in self.non_null:
+                    return ast.Compare(v, [ast.NotIn()], [values])
                 return ast.BoolOp(ast.And(), [self.not_none(v), ast.Compare(v, [ast.NotIn()], [values])])
             return ast.Compare(v, [ast.In()], [values])
         if isinstance(atom, a.Compare):
             v = self.var(atom.name)
             test = ast.Compare(v, [_PY_CMP[atom.op]()], [self.const(atom.value)])
-            return test if atom.op == "==" else ast.BoolOp(ast.And(), [self.not_none(v), test])
+            if atom.op == "==" or atom.name in self.non_null:
+                return test
+            return ast.BoolOp(ast.And(), [self.not_none(v), test])
         return self.fallback(node)
 
 
@@ -159,6 +164,61 @@ def compile_decider(policy: Policy, positional: bool = False):
     fn_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
     fn = types.FunctionType(fn_code, b.globals, "decide")
     fn.reads = reads if positional else None
+    return fn
+
+
+def compile_column_decider(policy: Policy):
+    """``decide_all(*columns) -> [(eligible, band_id or None, points or None), ...]``, or None.
+
+    One list comprehension over the zipped columns of the facts the rules read (in the order of
+    its ``reads`` attribute), with no function call per subject. The columns must come from the
+    columnar preparation (``columns.py``): every value checked, so a fact the dictionary does not
+    allow to be null is never None and its None tests are left out. None when a condition needs a
+    reference closure (those read a dict per subject: ``compile_decider(positional=True)`` then).
+    """
+    facts = policy.dictionary.facts
+    reads = tuple(sorted({name for stage in (1, 2) for rule in stage_rules(policy, stage)
+                          for name in rule.condition.reads} - {"points"}))
+    non_null = frozenset(n for n in reads if n in facts and not facts[n].nullable) | {"points"}
+    b = _Builder(policy.ordinals, non_null)
+    eligible = []
+    for rule in policy.eligibility:
+        tests = [b.cond(a.condition.node) for a in rule.alternatives]
+        eligible.append(tests[0] if len(tests) == 1 else ast.BoolOp(ast.Or(), tests))
+    terms = [ast.IfExp(b.cond(rule.condition.node), ast.Constant(int(rule.points.value or 0)), ast.Constant(0))
+             for rule in policy.points]
+    total = terms[0] if len(terms) == 1 else ast.Constant(0) if not terms else terms[0]
+    for term in terms[1:]:
+        total = ast.BinOp(total, ast.Add(), term)
+    points = ast.Name("v_points", ast.Load())
+    decided = ast.Tuple([ast.Constant(True), ast.Constant(None), points], ast.Load())
+    for band in reversed(policy.bands):
+        decided = ast.IfExp(b.cond(band.rule.condition.node),
+                            ast.Tuple([ast.Constant(True), ast.Constant(band.id), points], ast.Load()), decided)
+    # points are summed once, before the first band test (an int is never None: the test always holds)
+    decided = ast.IfExp(ast.Compare(ast.NamedExpr(ast.Name("v_points", ast.Store()), total), [ast.IsNot()],
+                                    [ast.Constant(None)]), decided, ast.Constant(None))
+    if eligible:
+        all_eligible = eligible[0] if len(eligible) == 1 else ast.BoolOp(ast.And(), eligible)
+        decided = ast.IfExp(all_eligible, decided, ast.Constant((False, None, None)))
+    if any(k.startswith("_f") for k in b.globals) or not reads:
+        return None
+    for name in reads:
+        b.var(name)
+    b.globals["_zip"] = zip
+    target = ast.Tuple([ast.Name(f"v_{name}", ast.Store()) for name in reads], ast.Store())
+    rows = ast.Call(ast.Name("_zip", ast.Load()), [ast.Name(f"c_{i}", ast.Load()) for i in range(len(reads))], [])
+    body = [ast.Return(ast.ListComp(decided, [ast.comprehension(target, rows, [], 0)]))]
+    func = ast.FunctionDef(
+        name="decide_all", args=ast.arguments(posonlyargs=[], args=[ast.arg(f"c_{i}") for i in range(len(reads))],
+                                              kwonlyargs=[], kw_defaults=[], defaults=[]),
+        body=body, decorator_list=[], returns=None)
+    module = ast.Module([func], type_ignores=[])
+    ast.fix_missing_locations(module)
+    code = compile(module, f"<almp columns {policy.key}>", "exec")
+    fn_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
+    fn = types.FunctionType(fn_code, b.globals, "decide_all")
+    fn.reads = reads
     return fn
 
 

@@ -107,13 +107,14 @@ class ColumnPreparer:
         if len(lengths) > 1:
             raise ValueError(f"columns of different lengths: {sorted(lengths)}")
         n = lengths.pop() if lengths else 0
-        columns = {name: list(col) for name, col in columns.items()}
+        columns = {name: col if type(col) is list else list(col) for name, col in columns.items()}
         return self._prepare(n, columns, set(), as_of, path,
                              lambda i: {name: col[i] for name, col in columns.items()})
 
     # -- the work ----------------------------------------------------------------------------
     def _prepare(self, n: int, columns: dict, odd: set, as_of: dt.date, path: tuple, row_of) -> Chunk:
         out: dict[str, list] = {}
+        borrowed: set[str] = set()
         for name in self.required:
             if name not in columns:
                 odd.update(range(n))  # every row lacks a required fact: the row path says which
@@ -142,7 +143,11 @@ class ColumnPreparer:
             if bad:
                 odd.update(i for i, v in enumerate(column) if v in bad)
             if name in self.reads:
-                out[name] = column if typed is None else list(map(typed.get, column))
+                if typed is None:
+                    out[name] = column  # the caller's list: copied below before any row is changed
+                    borrowed.add(name)
+                else:
+                    out[name] = list(map(typed.get, column))
             for derived, function in self.derived.get(name, ()):
                 derive = _deriver(function, as_of)
                 keys = [raw for raw in typed if raw not in bad and typed[raw] is not None]
@@ -152,6 +157,9 @@ class ColumnPreparer:
             if name not in out:  # read by a rule but not sent: only possible on odd rows (or unknown facts)
                 out[name] = [None] * n
         problems: dict[int, list[InputProblem]] = {}
+        if odd:
+            for name in borrowed:
+                out[name] = list(out[name])
         for i in sorted(odd):
             try:
                 env = self.dictionary.prepare(row_of(i), set(self.needed), as_of, self.subject, path + (i,))
@@ -295,10 +303,11 @@ class ColumnDecider:
     """
 
     def __init__(self, policy: Policy):
-        from .batch import compile_decider
+        from .batch import compile_column_decider, compile_decider
         self.policy = policy
         self.preparer = ColumnPreparer(policy)
         self.decide = compile_decider(policy, positional=True)
+        self.decide_all = compile_column_decider(policy)  # one comprehension per chunk, when possible
         if self.decide.reads != self.preparer.reads:  # both list what the rules read; a mismatch is a bug
             raise AssertionError(f"decider reads {self.decide.reads}, preparer {self.preparer.reads}")
 
@@ -312,7 +321,11 @@ class ColumnDecider:
 
     def run(self, chunk: Chunk) -> list:
         columns = [chunk.columns[name] for name in self.decide.reads]
+        if not columns:  # no rule reads a fact: one answer for everybody
+            return [None if i in chunk.problems else self.decide() for i in range(chunk.size)]
         if not chunk.problems:
+            if self.decide_all is not None:
+                return self.decide_all(*columns)
             return list(map(self.decide, *columns))
         keep = [i not in chunk.problems for i in range(chunk.size)]
         decided = iter(map(self.decide, *(compress(c, keep) for c in columns)))
