@@ -264,16 +264,10 @@ class _Memo(dict):
         self.fact, self.derive, self.bad = fact, derive, bad
 
     def __missing__(self, raw):
-        if type(raw) is str and len(raw) == 10:
-            try:
-                value = dt.date.fromisoformat(raw)
-            except ValueError:
-                value = _BAD
-        else:
-            try:
-                value = FactDictionary._coerce(self.fact, raw)
-            except ValueError:
-                value = _BAD
+        try:  # the dictionary's own reading of a date: one definition of what is accepted
+            value = FactDictionary._coerce(self.fact, raw)
+        except ValueError:
+            value = _BAD
         if value is _BAD:
             self.bad.add(raw)
             value = None

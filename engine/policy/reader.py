@@ -49,20 +49,9 @@ def _check(fact: Fact):
                 return value
             return None if value is None and nullable else _SLOW
         return integer
-    if kind == "date":
-        parse = dt.date.fromisoformat
-
-        def date(value):
-            if type(value) is str and len(value) == 10:
-                try:
-                    return parse(value)
-                except ValueError:
-                    return _SLOW
-            return None if value is None and nullable else _SLOW
-        return date
     coerce = FactDictionary._coerce
 
-    def other(value):  # decimals and lists: the dictionary's own coercion (still no dispatch by name)
+    def other(value):  # dates, decimals, lists: the dictionary's own reading (still no dispatch by name)
         try:
             return coerce(fact, value)
         except ValueError:
