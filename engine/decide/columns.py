@@ -25,13 +25,13 @@ from operator import itemgetter
 
 from ..dates import months_until, years_until
 from ..errors import InputErrors, InputProblem
-from ..policy.facts import _DERIVATIONS, Fact, FactDictionary
+from ..policy.facts import DATE_DERIVATIONS, DERIVATIONS, Fact, FactDictionary
 from ..policy.model import Policy
 from .backends import stage_rules
 
 _NONE = type(None)
 # derivations for one evaluation date, in integer arithmetic (same results, see engine.dates)
-_FAST = {_DERIVATIONS["completed_years"]: years_until, _DERIVATIONS["completed_months"]: months_until}
+_FAST = {DERIVATIONS["completed_years"]: years_until, DERIVATIONS["completed_months"]: months_until}
 
 
 @dataclass
@@ -70,13 +70,17 @@ class ColumnPreparer:
         reads.discard("points")
         self.reads = tuple(sorted(reads))
         facts = self.dictionary.facts
-        self.inputs = {name: fact for name, fact in facts.items()
-                       if fact.subject == self.subject and not fact.derived_from}
-        # derived facts by source: (derived name, function) for those the rules read
+        self.inputs = {name: fact for name, fact in facts.items() if fact.of(self.subject) and not fact.computed}
+        # derived facts by source: (derived name, function) for those the rules read; and those
+        # computed from the evaluation date alone (the same value for every row)
         self.derived: dict[str, list] = {}
+        self.dated: list[tuple[str, object]] = []
         for fact in facts.values():
-            if fact.derived_from and fact.subject == self.subject and fact.name in reads:
-                self.derived.setdefault(fact.derived_from, []).append((fact.name, _DERIVATIONS[fact.derivation]))
+            if fact.computed and fact.of(self.subject) and fact.name in reads:
+                if fact.derived_from is None:
+                    self.dated.append((fact.name, DATE_DERIVATIONS[fact.derivation]))
+                else:
+                    self.derived.setdefault(fact.derived_from, []).append((fact.name, DERIVATIONS[fact.derivation]))
 
     # -- input forms -------------------------------------------------------------------------
     def from_rows(self, rows: list, as_of: dt.date, path: tuple = ("persons",)) -> Chunk:
@@ -153,6 +157,8 @@ class ColumnPreparer:
                 keys = [raw for raw in typed if raw not in bad and typed[raw] is not None]
                 memo = dict(zip(keys, map(derive, map(typed.__getitem__, keys))))
                 out[derived] = list(map(memo.get, column))
+        for name, function in self.dated:
+            out[name] = [function(as_of)] * n
         for name in self.reads:
             if name not in out:  # read by a rule but not sent: only possible on odd rows (or unknown facts)
                 out[name] = [None] * n

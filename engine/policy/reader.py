@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ..dates import months_until, years_until
-from .facts import _DERIVATIONS, Fact, FactDictionary
+from .facts import DATE_DERIVATIONS, DERIVATIONS, Fact, FactDictionary
 
 _FAST_DERIVATIONS = {"completed_years": years_until, "completed_months": months_until}
 _SLOW = object()
@@ -68,17 +68,18 @@ class FactReader:
         self.subject = subject
         self.required = frozenset(n for n in dictionary.closure(set(self.needed)) if n in dictionary)
         self.checks = {name: _check(fact) for name, fact in dictionary.facts.items()
-                       if fact.subject == subject and not fact.derived_from}
-        # every derived fact of this subject, as prepare computes them (in dictionary order)
+                       if fact.of(subject) and not fact.computed}
+        # every computed fact of this subject, as prepare computes them (in dictionary order)
         self.derived = tuple((fact.name, fact.derived_from, fact.derivation) for fact in dictionary.facts.values()
-                             if fact.derived_from and fact.subject == subject)
+                             if fact.computed and fact.of(subject))
         self._at: tuple = (None, ())
 
     def _derivations(self, as_of: dt.date):
         at, functions = self._at
         if at != as_of:
-            functions = tuple((name, source, (_FAST_DERIVATIONS[how](as_of) if how in _FAST_DERIVATIONS
-                                              else (lambda f: lambda start: f(start, as_of))(_DERIVATIONS[how])))
+            functions = tuple((name, source, DATE_DERIVATIONS[how](as_of) if source is None else
+                               _FAST_DERIVATIONS[how](as_of) if how in _FAST_DERIVATIONS
+                               else (lambda f: lambda start: f(start, as_of))(DERIVATIONS[how]))
                               for name, source, how in self.derived)
             self._at = (as_of, functions)
         return functions
@@ -89,7 +90,9 @@ class FactReader:
         if env is None:
             return self.dictionary.prepare(raw, set(self.needed), as_of, self.subject, path)
         for name, source, derive in self._derivations(as_of):
-            if source in env:
+            if source is None:  # computed from the evaluation date alone: ``derive`` is the value
+                env[name] = derive
+            elif source in env:
                 value = env[source]
                 env[name] = None if value is None else derive(value)
         return env
