@@ -412,7 +412,11 @@ def main(argv=None) -> int:
         bench_explained(policy, people[:10_000], expected[:10_000], people[:1_000])
     if "api" not in args.skip:
         with tempfile.TemporaryDirectory() as tmp:
-            bench_api(args, expected, Path(tmp))
+            try:
+                bench_api(args, expected, Path(tmp))
+            except SystemExit as exc:  # a server that did not start: say so, keep the other figures
+                say(f"api: FAILED: {exc}")
+                MISMATCHES["almp API run failed"] = 1
     print()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"load average at the end {os.getloadavg()[0]:.1f}")
