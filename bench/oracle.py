@@ -35,7 +35,7 @@ def answer(person: dict, as_of: dt.date) -> tuple[bool, str | None]:
     in_lombardy = "lombardia" in (person["residence_region"], person["domicile_region"])
     works_in_lombardy = person["workplace_region"] == "lombardia"
     groups = [
-        age <= 29 and status in ("unemployed", "inactive", "student") and in_lombardy,
+        age <= 29 and status == "unemployed" and in_lombardy,  # "inoccupati": with a DID (d.lgs. 181/2000)
         status == "unemployed" and in_lombardy,
         status == "unemployed" and support == "mobility" and works_in_lombardy,
         status == "suspended" and support in ("cigd", "cigs") and works_in_lombardy,

@@ -157,8 +157,7 @@ class dul_eligible(Variable):
         lomb = (person("dul_residence_region", period) == Region.lombardia) \
             + (person("dul_domicile_region", period) == Region.lombardia)
         unemployed = status == Status.unemployed
-        young = (age <= 29) * ((status == Status.unemployed) + (status == Status.inactive)
-                               + (status == Status.student)) * lomb
+        young = (age <= 29) * (status == Status.unemployed) * lomb
         mobility = unemployed * (support == Support.mobility) * workplace
         suspended = (status == Status.suspended) * ((support == Support.cigd) + (support == Support.cigs)) * workplace
         solidarity = person("dul_solidarity_agreement", period) * workplace
