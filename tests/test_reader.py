@@ -25,6 +25,9 @@ def test_reader_agrees_with_the_dictionary(dul, raw, as_of):
     reader = FactReader(dul.dictionary, dul.needed_inputs, dul.subject)
     fast = outcome(lambda: reader.read(raw, as_of, ("person",)))
     slow = outcome(lambda: dul.dictionary.prepare(raw, set(dul.needed_inputs), as_of, dul.subject, ("person",)))
+    if fast[0] == "ok" and slow[0] == "ok":  # computed facts the edition does not read are left out
+        facts = dul.dictionary.facts
+        slow = ("ok", {k: v for k, v in slow[1].items() if not facts[k].computed or k in dul.needed_inputs})
     assert fast == slow
     if fast[0] == "ok":
         assert list(fast[1]) == list(slow[1])  # same facts in the same order (the explanation lists them)

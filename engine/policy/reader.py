@@ -9,8 +9,9 @@ boolean: the type; date: the ISO text; ...), and the derived facts of this subje
 It only ever *accepts*: any subject it cannot prove valid on the fast path (a missing,
 unknown or derived fact, a wrong type, an out-of-range value, anything unusual) goes to
 ``FactDictionary.prepare``, whose answer - typed facts or every problem - is the one
-returned. For an accepted subject the facts are exactly the ones ``prepare`` gives
-(``tests/test_reader.py`` checks both on random and hostile input).
+returned. For an accepted subject the facts are exactly the ones ``prepare`` gives, less the
+computed facts the edition does not read (``tests/test_reader.py`` checks both on random and
+hostile input).
 """
 from __future__ import annotations
 
@@ -69,9 +70,10 @@ class FactReader:
         self.required = frozenset(n for n in dictionary.closure(set(self.needed)) if n in dictionary)
         self.checks = {name: _check(fact) for name, fact in dictionary.facts.items()
                        if fact.of(subject) and not fact.computed}
-        # every computed fact of this subject, as prepare computes them (in dictionary order)
+        # the computed facts the edition reads, as prepare computes them (in dictionary order); the
+        # others (exact durations in Decimal, ...) would cost more than the whole decision
         self.derived = tuple((fact.name, fact.derived_from, fact.derivation) for fact in dictionary.facts.values()
-                             if fact.computed and fact.of(subject))
+                             if fact.computed and fact.of(subject) and fact.name in self.needed)
         self._at: tuple = (None, ())
 
     def _derivations(self, as_of: dt.date):
