@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from engine.decide.durable import DurableBackend
 from engine.decide.evaluate import decide, prepare_facts
 
-from .test_evaluate import AS_OF, persons
+from ..strategies import AS_OF, persons
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

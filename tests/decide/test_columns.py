@@ -10,7 +10,7 @@ from engine.decide.columns import ColumnDecider
 from engine.errors import InputErrors
 from engine.decide.evaluate import prepare_facts
 
-from .test_evaluate import AS_OF, persons
+from ..strategies import AS_OF, persons
 
 PATH = ("persons",)
 # values the row path must reject (or accept) with care: wrong types that compare equal to good

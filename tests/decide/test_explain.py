@@ -12,7 +12,7 @@ from engine.decide.backends import ReferenceBackend
 from engine.decide.evaluate import decide, explain, prepare_facts
 
 from . import explain_reference
-from .test_evaluate import AS_OF, persons
+from ..strategies import AS_OF, persons
 
 EDITIONS = ["basilicata/capitale-lavoro@2018", "basilicata/destinazione-over-35@2018",
             "lombardia/dote-unica-lavoro@2013", "lombardia/dote-unica-lavoro@2019", "lombardia/dote-unica-lavoro@2020",

@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from engine.errors import InputErrors
 from engine.policy.reader import FactReader
 
-from .test_columns import damaged
-from .test_evaluate import AS_OF
+from ..decide.test_columns import damaged
+from ..strategies import AS_OF
 
 
 def outcome(fn):
