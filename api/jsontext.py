@@ -9,8 +9,6 @@ import datetime as dt
 import json
 from decimal import Decimal
 
-import orjson as _orjson
-
 
 def _no_constant(name: str):
     raise json.JSONDecodeError(f"{name} is not a JSON number", name, 0)
@@ -125,46 +123,4 @@ def _write(value, out: list, canonical: bool) -> None:
 
 
 def canonical(value) -> str:
-    """The canonical text (sorted keys, no spaces) hashes are taken over.
-
-    Written by orjson (Rust; Decimals inserted as raw number fragments), which gives the
-    reference writer's bytes for JSON data; where it could differ it is not used: a value it
-    refuses (text with lone surrogates, integers beyond 64 bits, keys that are not text) and
-    any output holding "0.0000" or a digit before "e-" (the only finite floats it writes
-    differently, below 1e-4, print so; Decimals and texts holding them merely take the slower
-    path). Non-finite floats
-    never reach a canonical text: request numbers are parsed as Decimal and NaN/Infinity are
-    refused. A property test checks the bytes against the reference writer.
-    """
-    try:
-        data = _orjson.dumps(value, default=_orjson_default, option=_ORJSON_OPTIONS)
-    except (TypeError, ValueError):  # the slower writer raises the precise error, or writes it
-        return dumps(value, canonical=True)
-    if _tiny_float(data):
-        return dumps(value, canonical=True)
-    return data.decode("utf-8")
-
-
-def _orjson_default(item):
-    if isinstance(item, Decimal):
-        if not item.is_finite():
-            raise TypeError(f"{item} cannot be written as JSON")
-        return _orjson.Fragment(str(item).encode())
-    if isinstance(item, (dt.date, dt.datetime)):
-        return item.isoformat()
-    raise TypeError(f"{type(item).__name__} is not JSON data")
-
-
-def _tiny_float(data: bytes) -> bool:
-    """Whether orjson's text may hold a float below 1e-4 ("0.0000..." or a digit before "e-")."""
-    if b"0.0000" in data:
-        return True
-    at = data.find(b"e-")
-    while at > 0:
-        if 48 <= data[at - 1] <= 57:
-            return True
-        at = data.find(b"e-", at + 2)
-    return False
-
-
-_ORJSON_OPTIONS = _orjson.OPT_SORT_KEYS | _orjson.OPT_PASSTHROUGH_DATETIME
+    return dumps(value, canonical=True)

@@ -43,32 +43,3 @@ def test_other_objects_are_refused():
     with pytest.raises(TypeError):
         jsontext.dumps({"x": object()})
     assert jsontext.dumps(dt.datetime(2020, 1, 2, 3, 4)) == '"2020-01-02T03:04:00"'
-
-
-_with_floats = st.recursive(
-    st.none() | st.booleans() | st.integers() | _text | st.dates() | st.datetimes()
-    | st.decimals(allow_nan=False, allow_infinity=False) | st.floats(allow_nan=False, allow_infinity=False)
-    | st.sampled_from(["\x00#\x00", "\\u0000", "\x00", "\ud800", "0.0000", "\u2028"])
-    | st.integers(min_value=2 ** 63, max_value=2 ** 70),
-    lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner)
-    | st.dictionaries(_text, inner, max_size=4),
-    max_leaves=25)
-
-
-@settings(max_examples=2000)
-@given(_with_floats)
-def test_orjson_canonical_writer_equals_the_reference_writer(value):
-    """The canonical writer (orjson) gives the reference bytes, floats and odd texts included."""
-    try:
-        expected = jsontext._slow_dumps(value, True)
-    except (TypeError, ValueError) as exc:
-        with pytest.raises(type(exc)):
-            jsontext.canonical(value)
-        return
-    assert jsontext.canonical(value) == expected
-
-
-@pytest.mark.parametrize("bad", [Decimal("NaN"), Decimal("-Infinity")])
-def test_canonical_refuses_non_finite_decimals(bad):
-    with pytest.raises(ValueError):
-        jsontext.canonical({"x": [bad]})
