@@ -89,6 +89,7 @@ def explain(policy: Policy, env: dict, as_of: dt.date, fired: frozenset, banded:
         "policy": policy.summary(),
         "as_of": as_of.isoformat(),
         "subject": policy.subject,
+        "outcome": "eligible" if eligible else "not_eligible",
         "eligible": eligible,
         "reasons": reasons,
         "band": band_out,
