@@ -286,18 +286,24 @@ def _run(argv) -> int:
         print(_("error: {message}", message=exc.__class__.__name__ + ": " + str(exc)), file=sys.stderr)
         return 2
     except Exception as exc:  # noqa: BLE001 - an officer never sees a traceback; ALMP_DEBUG=1 shows it
+        problem = _database_problem(exc, args)
+        if problem is not None:
+            print(_("error: {message}", message=problem), file=sys.stderr)
+            return 2
         if os.environ.get("ALMP_DEBUG"):
             raise
         print(_("internal error (internal_error): {kind}: {message}; please report it with the command you ran "
                 "(ALMP_DEBUG=1 shows the details)", kind=exc.__class__.__name__, message=exc), file=sys.stderr)
         return 1
-    except Exception as exc:
+
+
+def _database_problem(exc: BaseException, args) -> str | None:
+    """One line on an unreachable or missing database, for the commands that open one."""
+    try:
         from api.store.db import connection_problem
-        problem = connection_problem(exc, getattr(args, "database", None))
-        if problem is None:
-            raise
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
+    except ImportError:  # the engine-only install has no database layer
+        return None
+    return connection_problem(exc, getattr(args, "database", None))
 
 
 if __name__ == "__main__":

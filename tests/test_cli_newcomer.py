@@ -52,7 +52,7 @@ def test_a_missing_postgresql_database_gets_one_line_saying_how_to_create_it(cap
     name = f"almp_missing_{uuid.uuid4().hex[:10]}"
     url = make_url(base).set(database=name)
     line = _one_error_line(capsys, command + ["--database", url.render_as_string(hide_password=False)])
-    assert line.startswith("error: ") and f'"{name}" does not exist' in line
+    assert line.startswith("errore: ") and f'"{name}" non esiste' in line
     assert f"createdb -h {url.host} -p {url.port or 5432} -U {url.username} {name}" in line
 
 
@@ -60,5 +60,13 @@ def test_an_unreachable_postgresql_server_gets_one_line(capsys):
     port = free_port()  # nothing listens there
     line = _one_error_line(capsys, ["db", "upgrade", "--database",
                                     f"postgresql+psycopg://postgres:secret@127.0.0.1:{port}/almp"])
-    assert line.startswith(f"error: cannot reach PostgreSQL at 127.0.0.1:{port}")
+    assert line.startswith(f"errore: PostgreSQL non raggiungibile su 127.0.0.1:{port}")
     assert "secret" not in line  # the URL is shown without its password
+
+
+def test_the_database_line_is_english_on_request(capsys):
+    port = free_port()
+    line = _one_error_line(capsys, ["--lang", "en", "db", "upgrade", "--database",
+                                    f"postgresql+psycopg://postgres:secret@127.0.0.1:{port}/almp"])
+    assert line.startswith(f"error: cannot reach PostgreSQL at 127.0.0.1:{port}")
+    assert "secret" not in line

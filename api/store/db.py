@@ -7,6 +7,8 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.i18n import _
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 DEFAULT_URL = "sqlite:///almp.db"
 
@@ -119,11 +121,13 @@ def connection_problem(exc: BaseException, explicit_url: str | None = None) -> s
         return None
     shown = url.render_as_string(hide_password=True)
     if url.get_backend_name() != "postgresql":
-        return f"cannot open the database {shown}: {detail}"
+        return _("cannot open the database {url}: {detail}", url=shown, detail=detail)
     host, port, user = url.host or "localhost", url.port or 5432, url.username or "postgres"
     if f'database "{url.database}" does not exist' in detail:
-        return (f'PostgreSQL database "{url.database}" does not exist on {host}:{port}; create it with '
-                f"`createdb -h {host} -p {port} -U {user} {url.database}` (almp creates the tables)")
+        return _('PostgreSQL database "{name}" does not exist on {host}:{port}; create it with '
+                 "`createdb -h {host} -p {port} -U {user} {name}` (almp creates the tables)",
+                 name=url.database, host=host, port=port, user=user)
     if "Connection refused" in detail or "could not connect" in detail or "timeout expired" in detail:
-        return f"cannot reach PostgreSQL at {host}:{port} ({shown}): is the server running there?"
-    return f"cannot connect to {shown}: {detail}"
+        return _("cannot reach PostgreSQL at {host}:{port} ({url}): is the server running there?",
+                 host=host, port=port, url=shown)
+    return _("cannot connect to {url}: {detail}", url=shown, detail=detail)

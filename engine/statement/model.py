@@ -746,6 +746,13 @@ class _Builder:
             return {"edition": edition, "version": other.version, "content_hash": other.content_hash,
                     "text": self.w("comparison.input", edition=edition, fields=", ".join(c["input_problems"])),
                     "items": [], "same": False}
+        if c["result"].get("outcome") == "undetermined":
+            # the stored input lacks facts that edition reads: its answer would only be partial
+            subject = c["result"].get("subject") or "person"
+            fields = ", ".join(f"{subject}.{name}" for name in c["result"].get("missing", []))
+            return {"edition": edition, "version": other.version, "content_hash": other.content_hash,
+                    "text": self.w("comparison.undetermined", edition=edition, fields=fields),
+                    "items": [], "same": False}
         mine = self.summary_items(self.r.result, self.p)
         theirs = self.summary_items(c["result"], other)
         same = [i["text"] for i in mine] == [i["text"] for i in theirs]

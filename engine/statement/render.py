@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,6 +22,7 @@ FORMATS = ("json", "html", "pdf", "odt")
 MEDIA_TYPES = {"json": "application/json", "html": "text/html; charset=utf-8", "pdf": "application/pdf",
                "odt": "application/vnd.oasis.opendocument.text"}
 PDF_VARIANT = "pdf/a-2a"
+FONT_TIMESTAMP = "1704067200"  # 2024-01-01T00:00:00Z, the date stamped on embedded font subsets
 
 
 @lru_cache(maxsize=1)
@@ -48,6 +50,9 @@ def render_html(statement: dict, fragment: bool = False) -> str:
 def render_pdf(statement: dict) -> bytes:
     """PDF/A-2a of the HTML page. The PDF's dates are the decision's own, so the bytes repeat."""
     from weasyprint import HTML
+    # fontTools stamps each embedded font subset with the current time unless SOURCE_DATE_EPOCH
+    # (reproducible-builds.org) is set; any fixed value keeps the same statement's bytes the same
+    os.environ.setdefault("SOURCE_DATE_EPOCH", FONT_TIMESTAMP)
     html = render_html(statement)
     return HTML(string=html, base_url=str(TEMPLATES)).write_pdf(pdf_variant=PDF_VARIANT, uncompressed_pdf=False)
 

@@ -121,6 +121,8 @@ _IT = {
     "comparison.same": "Con l'edizione «{edition}» l'esito sarebbe stato lo stesso.",
     "comparison.input": ("Con l'edizione «{edition}» la domanda non potrebbe essere valutata: mancano o non "
                          "sono ammessi i dati {fields}."),
+    "comparison.undetermined": ("Con l'edizione «{edition}» la domanda non potrebbe essere valutata con i dati "
+                                "registrati: l'esito resterebbe non determinato perché mancano i dati {fields}."),
     "yes": "sì",
     "no": "no",
     "page": "Pagina",
@@ -237,6 +239,8 @@ _EN = {
     "comparison.same": "Under the edition «{edition}» the outcome would have been the same.",
     "comparison.input": ("Under the edition «{edition}» the application could not be evaluated: the data {fields} "
                          "are missing or not accepted."),
+    "comparison.undetermined": ("Under the edition «{edition}» the application could not be evaluated on the "
+                                "recorded data: the outcome would stay undetermined because {fields} are missing."),
     "yes": "yes",
     "no": "no",
     "page": "Page",

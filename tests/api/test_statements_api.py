@@ -81,8 +81,20 @@ def test_comparison_with_another_edition(client):
     assert st["heading"]["version"] == "2013"
 
 
-def test_comparison_when_the_stored_input_does_not_fit(client):
-    decision_id = decide(client, PERSON)["decision_id"]  # lacks facts the 2019 edition reads
+def test_comparison_when_the_stored_input_lacks_facts_that_do_not_matter(client):
+    # PERSON lacks facts the 2019 edition reads (master_enrolled, ...), but being unemployed in
+    # Lombardia already settles the 2019 admission: the comparison gives a full outcome
+    decision_id = decide(client, PERSON)["decision_id"]
+    st = get(client, decision_id, compare="2019").json()
+    assert st["comparison"]["text"].endswith("l'esito sarebbe stato:")
+    assert any(item["text"] == "sì" for item in st["comparison"]["items"])
+
+
+def test_comparison_when_the_stored_input_lacks_a_deciding_fact(client):
+    # inactive: only the 2019 edition's other admissions (master, police with authorisation) could admit
+    # her, and the stored input does not say whether she is enrolled in a master
+    inactive = {**PERSON, "employment_status": "inactive", "unemployed_since": None}
+    decision_id = decide(client, inactive)["decision_id"]
     st = get(client, decision_id, compare="2019").json()
     assert "non potrebbe essere valutata" in st["comparison"]["text"]
     assert "person.master_enrolled" in st["comparison"]["text"]

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def walkthrough() -> str:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"<!-- officer-walkthrough -->\s*```sh\n(.*?)```", text, re.S)
+    block = re.search(r"<!-- officer-walkthrough -->[^\n]*\n```sh\n(.*?)```", text, re.S)
     assert block, "the README lost its officer walkthrough block"
     return block.group(1)
 
