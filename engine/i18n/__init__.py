@@ -227,7 +227,19 @@ def edition_name(edition) -> str:
 
 __all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "LanguageError", "set_language", "language", "translations", "_",
            "ngettext", "N_", "money", "number", "percent", "date", "quantity", "duration", "join",
-           "edition_name", "render_error", "using"]
+           "edition_name", "render_error", "excerpt", "using"]
+
+
+ECHO_LIMIT = 120  # characters of a person's own text shown back in a message
+MESSAGE_LIMIT = 2000  # a whole rendered message, whatever it quotes
+
+
+def excerpt(text: str, limit: int = ECHO_LIMIT, lang: str | None = None) -> str:
+    """``text`` when short, else its start and how long it was: a 700 KB expression is never echoed whole."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return text[:limit] + "… " + _("({n} characters in all)", lang=lang, n=number(len(text), lang))
 
 
 def render_error(error, lang: str | None = None) -> str:
@@ -239,7 +251,8 @@ def render_error(error, lang: str | None = None) -> str:
     from ..errors import json_path  # the ground floor: errors does not import i18n
     location = getattr(error, "location", None)
     path = getattr(location, "path", ()) or ()
-    text = f"{location}: {error.code}:" + (f" {json_path(path)}:" if path else "") + f" {error.message}"
+    message = excerpt(error.message, MESSAGE_LIMIT, lang)
+    text = f"{location}: {error.code}:" + (f" {json_path(path)}:" if path else "") + f" {message}"
     if getattr(error, "hint", ""):
         text += " (" + _("hint: {hint}", lang=lang, hint=error.hint) + ")"
     return text

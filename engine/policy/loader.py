@@ -66,8 +66,8 @@ class _Builder:
                                f"document expands to more than {MAX_NODES} values",
                                path, "remove YAML aliases that repeat large blocks; split the file"))
         if depth > MAX_DEPTH:
-            raise _TooBig(_err(self.file, node, Code.POLICY_YAML_ERROR,
-                               f"nesting deeper than {MAX_DEPTH} levels", path, "flatten the structure"))
+            mark = node.start_mark
+            raise _TooBig(_too_deep(self.file, mark.line + 1, mark.column + 1, path))
         self.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
         if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and \
                 node.tag not in ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
@@ -146,13 +146,28 @@ class _Builder:
         return value
 
 
+def _too_deep(file: str, line: int, column: int, path=()) -> PolicyError:
+    return PolicyError(Code.POLICY_YAML_ERROR, _("nesting deeper than {n} levels", n=MAX_DEPTH),
+                       SourceLocation(file, line, column, tuple(path)),
+                       _("flatten the structure: a policy needs a few levels, not hundreds"))
+
+
 class _TooBig(Exception):
     def __init__(self, error: PolicyError):
         self.error = error
 
 
+class _TooDeep(Exception):
+    def __init__(self, mark):
+        self.mark = mark
+
+
 class _CountingLoader(yaml.SafeLoader):
-    """SafeLoader that refuses documents with too many aliases before they are expanded."""
+    """SafeLoader that refuses documents with too many aliases before they are expanded, and nesting
+    deeper than MAX_DEPTH before PyYAML's recursive composer runs out of Python stack (a
+    RecursionError at about 330 levels)."""
+
+    _depth = 0
 
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
@@ -160,7 +175,13 @@ class _CountingLoader(yaml.SafeLoader):
             if self._alias_count > MAX_ALIASES:
                 event = self.peek_event()
                 raise yaml.YAMLError(f"more than {MAX_ALIASES} aliases at line {event.start_mark.line + 1}")
-        return super().compose_node(parent, index)
+        if self._depth >= MAX_DEPTH:
+            raise _TooDeep(self.peek_event().start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 # What PyYAML's parser says, in an officer's words: (start of the parser's message, explanation, hint).
@@ -217,6 +238,8 @@ def load_text(text: str, file: str) -> Document:
     except yaml.YAMLError as exc:
         raise PolicyErrors([PolicyError(Code.POLICY_YAML_ERROR, str(exc), SourceLocation(file),
                                         "remove YAML aliases (*name) that repeat content")]) from None
+    except _TooDeep as exc:
+        raise PolicyErrors([_too_deep(file, exc.mark.line + 1, exc.mark.column + 1)]) from None
     finally:
         loader.dispose()
     if node is None:

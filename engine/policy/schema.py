@@ -10,7 +10,7 @@ import jsonschema
 from jsonschema import Draft202012Validator
 
 from ..errors import Code, PolicyError
-from ..i18n import N_, _
+from ..i18n import N_, _, excerpt
 from ..suggest import suggest
 from .loader import Document
 
@@ -53,7 +53,7 @@ def validate_document(doc: Document) -> list[PolicyError]:
 
 def _explain(error) -> tuple[str, str]:
     validator = error.validator
-    shown = repr(error.instance) if not isinstance(error.instance, (dict, list)) else \
+    shown = excerpt(repr(error.instance)) if not isinstance(error.instance, (dict, list)) else \
         (_("a list") if isinstance(error.instance, list) else _("a mapping"))
     if validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
@@ -68,7 +68,7 @@ def _explain(error) -> tuple[str, str]:
             _("write a number, or {value: ..., source: ..., status: confirmed|uncertain|placeholder}")
     if validator == "oneOf":
         return (_("give exactly one of 'when' or 'any_of'") if isinstance(error.instance, dict) and
-                "label" in error.instance else error.message), ""
+                "label" in error.instance else excerpt(error.message)), ""
     if validator == "type":
         kinds = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
         return _("{value} is not {kinds}", value=shown, kinds=" / ".join(_(TYPE_WORDS.get(k, k)) for k in kinds)), ""
@@ -79,7 +79,7 @@ def _explain(error) -> tuple[str, str]:
         return _("{value} is empty or too short", value=shown), ""
     if validator in ("maxLength", "maxItems"):
         return _("{value} is too long", value=shown), ""
-    return error.message, ""
+    return excerpt(error.message), ""
 
 
 TYPE_WORDS = {"string": N_("a text"), "number": N_("a number"), "integer": N_("a whole number"),

@@ -45,7 +45,7 @@ def test_huge_file():
 
 def test_deep_nesting():
     text = "a: " + "[" * 200 + "]" * 200 + "\n"
-    refused(text, "nesting")
+    refused(text, "annidamento")
 
 
 def test_python_tags_are_not_constructed():
@@ -79,3 +79,38 @@ def test_expression_cannot_escape_the_whitelist():
 def test_path_traversal_in_policy_ids(registry, policy_id):
     with pytest.raises(PolicyNotFound):
         registry.get(policy_id, as_of=__import__("datetime").date(2014, 3, 1))
+
+
+# -- issue 19, defect 8: deep nesting and over-long texts --------------------------------------------
+@pytest.mark.parametrize("text", [
+    "a: " + "[" * 450 + "1" + "]" * 450 + "\n",                              # flow style
+    "a: " + "{k: " * 450 + "1" + "}" * 450 + "\n",
+    "a:\n" + "".join(" " * i + "-\n" for i in range(1, 450)) + " " * 450 + "- 1\n",  # block style
+])
+def test_nesting_of_hundreds_of_levels_is_a_located_error_not_a_crash(text):
+    err = refused(text, "annidamento")
+    assert err.code == "policy_yaml_error"
+    assert err.location.file == "hostile.yaml" and err.location.line >= 1
+    assert "RecursionError" not in str(err.message)
+
+
+def test_validate_reports_deep_nesting_in_italian_with_file_and_line(policy_tree, minimal, capsys):
+    from almp.cli import main
+    path = policy_tree("test/prog/2020.yaml", minimal() + "notes: " + "[" * 450 + "1" + "]" * 450 + "\n")
+    code = main(["validate", str(policy_tree.root)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "internal_error" not in err and "Recursion" not in err
+    line = next(i for i, t in enumerate(path.read_text().splitlines(), 1) if t.startswith("notes:"))
+    assert f"{path}:{line}:" in err and "annidamento" in err
+
+
+def test_an_over_long_expression_is_not_echoed_whole(policy_tree, minimal, capsys):
+    from almp.cli import main
+    long_expr = " or ".join(["age >= eta_min"] * 40_000)  # about 700 KB
+    policy_tree("test/prog/2020.yaml", minimal().replace("when: age >= eta_min", "when: " + long_expr))
+    code = main(["validate", str(policy_tree.root)])
+    err = capsys.readouterr().err
+    assert code == 1 and "2020.yaml" in err
+    assert len(err) < 2_000, len(err)
+    assert "caratteri" in err  # says how long the text was instead of copying it
