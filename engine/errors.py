@@ -25,6 +25,7 @@ class Code:
     POLICY_PARAM_ERROR = "policy_param_error"
     POLICY_PLACEMENT_ERROR = "policy_placement_error"
     POLICY_IO_ERROR = "policy_io_error"
+    POLICY_LIMIT_ERROR = "policy_limit_error"  # an edition past a bound on its size (engine.policy.limits)
     POLICY_DUPLICATE_ID = "policy_duplicate_id"
     EXPR_TYPE_ERROR = "expr_type_error"
     EXPR_SYNTAX_ERROR = "expr_syntax_error"

@@ -17,6 +17,7 @@ from decimal import Decimal
 from ..errors import Code, PolicyError
 from ..i18n import _
 from ..expr import nodes as n
+from .limits import band_samples
 from .model import Policy
 
 MAX_GRID = 20_000
@@ -93,12 +94,14 @@ def _grid(policy: Policy):
     size = 1
     for axis in axes:
         size *= len(axis)
-    if size <= MAX_GRID:
+    # every subject tried evaluates every condition: large conditions get fewer subjects
+    samples = band_samples(sum(sum(1 for _ in n.walk(r.condition.node)) for r in policy.rules()), MAX_GRID)
+    if size <= samples:
         for combo in itertools.product(*axes):
             yield dict(zip(names, combo))
         return
     rng = random.Random(0)
-    for _ in range(MAX_GRID):
+    for _ in range(samples):
         yield {name: rng.choice(axis) for name, axis in zip(names, axes)}
 
 

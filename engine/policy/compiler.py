@@ -22,6 +22,7 @@ from ..values import plain
 from .basket import Costs, compile_costs
 from .context import CompileContext
 from .facts import FactDictionary, build_dictionary
+from .limits import check_counts
 from .loader import Document, load_text
 from .model import Band, EligibilityRule, Figure, Policy, Rule
 from .schema import validate_document
@@ -173,7 +174,7 @@ def costs(c: CompileContext, parts: Parts) -> None:
 
 def unused(c: CompileContext, parts: Parts) -> None:
     """Every listed fact and declared parameter is read by some rule (else it is a likely mistake)."""
-    if c.failed("expr_"):
+    if c.failed("expr_") or c.failed(Code.POLICY_LIMIT_ERROR):
         return  # a rule that did not compile reads nothing: don't pile up follow-on errors
     reads = {name for rule in parts.rules() for name in rule.condition.reads}
     facts = set(c.env) - reads - (parts.costs.reads if parts.costs else set())
@@ -197,6 +198,9 @@ STAGES: tuple[tuple[str, Stage], ...] = (
 def compile_policy(doc: Document, dictionary: FactDictionary, bundle: dict) -> Policy:
     """Schema-check, then run every stage; raise ``PolicyErrors`` listing every problem."""
     errors = validate_document(doc)
+    if errors:
+        raise PolicyErrors(errors)
+    errors = check_counts(doc)  # before any condition is parsed: that is where the work is
     if errors:
         raise PolicyErrors(errors)
     c = CompileContext(doc, dictionary, bundle)

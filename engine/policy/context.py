@@ -18,6 +18,7 @@ from ..expr.evaluator import compile_expr
 from ..expr.parser import ExprSyntaxError, parse
 from ..suggest import suggest
 from .facts import FactDictionary
+from .limits import NodeBudget
 from .loader import Document
 from .model import Condition, Figure, Reference
 
@@ -38,6 +39,7 @@ class CompileContext:
         self.env: dict = {}  # the listed facts and their types
         self.params: dict[str, Figure] = {}
         self.param_types: dict = {}
+        self.nodes = NodeBudget()
 
     # -- problems ------------------------------------------------------------------------------
     def fail(self, code: str, message: str, path, hint: str = "", column_offset: int | None = None):
@@ -126,8 +128,14 @@ class CompileContext:
             self.fail(Code.POLICY_UNIT_ERROR, problem[0], where, problem[1])
 
     def condition(self, text: str, path, env, kind: str = "condition") -> Condition | None:
+        if self.nodes.spent:
+            return None  # past the bound: compiling more would only cost time (reported once)
         try:
             tree = parse(text)
+            if not self.nodes.take(sum(1 for _ in nodes.walk(tree))):
+                message, hint = self.nodes.message()
+                self.fail(Code.POLICY_LIMIT_ERROR, message, path, hint)
+                return None
             checker = Checker({**env, **self.param_types}, self.declared)
             node = checker.check_condition(tree) if kind == "condition" else checker.check_value(tree)
         except ExprSyntaxError as exc:
