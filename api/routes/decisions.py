@@ -5,10 +5,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Header, Response
 
+from .. import integrity
 from ..deps import Auditor, Evaluator, ServiceDep
+from ..integrity import CheckedDecisionOut
 from ..exact_json import ExactJSONResponse, ExactJSONRoute
 from ..wire import (ClaimRequest, DecisionOut, EligibilityRequest, PlanRequest, Problem, ReplayOut, ReplayRequest,
-                    StoredDecisionOut, ValidationErrorOut)
+                    ValidationErrorOut)
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255, min_length=1,
                                               description="a retry with the same key and body returns the "
@@ -37,8 +39,9 @@ def build_router() -> APIRouter:
     router.add_api_route("/claims", claims, methods=["POST"], response_model=DecisionOut, responses=_DECIDE,
                          tags=["decisions"])
     router.add_api_route("/decisions/{decision_id}", get_decision, methods=["GET"],
-                         response_model=StoredDecisionOut, tags=["audit"],
-                         responses={**_AUTH, 404: {"model": Problem, "description": "no such decision"}})
+                         response_model=CheckedDecisionOut, tags=["audit"],
+                         responses={**_AUTH, 200: {"headers": integrity.HEADER_DOC},
+                                    404: {"model": Problem, "description": "no such decision"}})
     router.add_api_route("/decisions/{decision_id}/replay", replay, methods=["POST"], response_model=ReplayOut,
                          tags=["audit"],
                          responses={**_AUTH, 404: {"model": Problem, "description": "no such decision or version"},
@@ -66,13 +69,18 @@ async def claims(request: ClaimRequest, service: ServiceDep, key: Evaluator, ide
 
 
 def get_decision(decision_id: str, service: ServiceDep, key: Auditor):
-    """A stored decision: input, result, trace, the edition's content hash, its place in the chain."""
+    """A stored decision: input, result, trace, the edition's content hash, its place in the chain, and
+    whether the row passed its hash and chain checks (``integrity``, also the ``Almp-Integrity`` header):
+    a row altered outside the service is still shown, flagged ``failed``, never as sound."""
     d = service.get(decision_id)
+    with service.store.reading() as session:
+        checked = integrity.check(session, decision_id) or {"status": "failed", "problems": []}
     return ExactJSONResponse({
         "id": d.id, "seq": d.seq, "created_at": d.created_at, "kind": d.kind, "policy_id": d.policy_id,
         "version": d.version, "content_hash": d.content_hash, "engine_version": d.engine_version,
         "as_of": d.as_of.isoformat(), "caller": d.caller, "input": d.input, "result": d.result,
-        "trace": d.trace, "row_hash": d.row_hash})
+        "trace": d.trace, "row_hash": d.row_hash, "integrity": checked},
+        headers={integrity.HEADER: checked["status"]})
 
 
 def replay(decision_id: str, service: ServiceDep, key: Auditor,

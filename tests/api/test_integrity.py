@@ -1,0 +1,72 @@
+"""Issue 19, defect 7: a tampered row is never served as if it were sound.
+
+GET /v1/decisions/{id} answers 200 with an ``integrity`` field and an ``Almp-Integrity`` header:
+"ok", or "failed" with the checks that failed (the row's own hash, its links to the rows before
+and after it, or to the chain head).
+"""
+from __future__ import annotations
+
+from .conftest import PERSON, decide, headers
+from .test_audit import sql
+
+
+def _get(client, decision_id):
+    response = client.get(f"/v1/decisions/{decision_id}", headers=headers("audit"))
+    assert response.status_code == 200, response.text
+    return response
+
+
+def _three(client):
+    return [decide(client, {**PERSON, "gender": g})["decision_id"] for g in "FMF"]
+
+
+def test_a_sound_row_is_served_as_ok(client):
+    ids = _three(client)
+    for decision_id in ids:
+        response = _get(client, decision_id)
+        assert response.headers["Almp-Integrity"] == "ok"
+        assert response.json()["integrity"] == {"status": "ok", "problems": []}
+
+
+def test_an_altered_row_is_flagged_not_served_silently(client, db_url):
+    ids = _three(client)
+    sql(db_url, "UPDATE decisions SET result_json = REPLACE(result_json, :old, :new) WHERE id = :id",
+        old='"eligible":true', new='"eligible":false', id=ids[1])
+    response = _get(client, ids[1])
+    assert response.headers["Almp-Integrity"] == "failed"
+    assert response.json()["integrity"] == {"status": "failed", "problems": ["row_hash_mismatch"]}
+    assert _get(client, ids[0]).headers["Almp-Integrity"] == "ok"
+
+
+def test_a_row_rewritten_with_a_recomputed_hash_is_flagged_by_its_neighbours(client):
+    ids = _three(client)
+    from api.store.chain import row_hash
+    from api.store.tables import Decision
+    with client.app.state.service.store.transaction() as session:
+        row = session.query(Decision).filter_by(id=ids[1]).one()
+        row.caller = "mallory"
+        row.row_hash = row_hash(row)
+    body = _get(client, ids[1]).json()
+    assert body["integrity"] == {"status": "failed", "problems": ["next_link_broken"]}
+
+
+def test_a_rewritten_last_row_is_flagged_against_the_chain_head(client):
+    ids = _three(client)
+    from api.store.chain import row_hash
+    from api.store.tables import Decision
+    with client.app.state.service.store.transaction() as session:
+        row = session.query(Decision).filter_by(id=ids[-1]).one()
+        row.result_json = row.result_json.replace('"eligible":true', '"eligible":false')
+        row.row_hash = row_hash(row)
+    body = _get(client, ids[-1]).json()
+    assert body["integrity"]["status"] == "failed" and body["integrity"]["problems"] == ["chain_head_mismatch"]
+
+
+def test_the_integrity_field_and_header_are_in_the_openapi(client):
+    spec = client.get("/openapi.json").json()
+    get = spec["paths"]["/v1/decisions/{decision_id}"]["get"]
+    ok = get["responses"]["200"]
+    assert "Almp-Integrity" in ok["headers"]
+    ref = ok["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
+    schema = spec["components"]["schemas"][ref]
+    assert "integrity" in schema["properties"] and "integrity" in schema["required"]
