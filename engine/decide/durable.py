@@ -230,6 +230,13 @@ class DurableBackend:
     def __init__(self, policy: Policy):
         self.ruleset = "almp_" + policy.content_hash.split(":")[-1][:24]
         self.lifted: dict[int, list] = {1: [], 2: []}
+        # Inside the engine each rule is named by a short fixed-width code: the name of every fired
+        # rule comes back at a known place of its action message, so collecting the fired rules is one
+        # slice per action, and the codes of one decision, joined, look up the fired keys (``_fired``).
+        keys = [rule.key for stage in (1, 2) for rule in stage_rules(policy, stage)]
+        self._width = width = 1 if len(keys) + 2 <= len(_ALPHABET) else 2 if len(keys) + 2 <= len(_ALPHABET) ** 2 else 3
+        codes = _codes(width)
+        self._key_of: dict[str, str | None] = {}
         definition = {}
         for stage in (1, 2):
             translator = _Translator(policy.ordinals, self.lifted[stage])
@@ -237,24 +244,32 @@ class DurableBackend:
                 cond = translator.translate(rule.condition.node)
                 if cond is False:
                     continue  # can never fire: it is simply absent from the fired set
+                code = next(codes)
+                self._key_of[code] = rule.key
                 test = {"_stage": stage} if cond is True else {"$and": [{"_stage": stage}, cond]}
-                definition[rule.key] = {"all": [{"m": test}], "run": _no_action}
+                definition[code] = {"all": [{"m": test}], "run": _no_action}
         # only the facts a stage's rules read cross into the engine, each with its type's encoder
         self.fields = {}
         for stage in (1, 2):
             names = sorted({name for rule in stage_rules(policy, stage) for name in rule.condition.reads})
             self.fields[stage] = tuple((name, _encoder(policy, name)) for name in names)
-        # the same facts written straight to JSON text (``text``): key prefix, fact name, writer
-        self._heads = {stage: f'","_stage":{stage}' for stage in (1, 2)}
-        self._writers = {stage: tuple((f",{json.dumps(name)}:", name, _writer(policy, name))
-                                      for name, _ in self.fields[stage]) for stage in (1, 2)}
+        # the same facts written straight to JSON text (``text``): per stage the head after the sid, the
+        # fact names, and per fact a function value -> its piece ',"name":literal' ('' when left out)
+        self._texts = {}
+        for stage in (1, 2):
+            names = tuple(name for name, _ in self.fields[stage] if name != "points")
+            points = _piece(policy, "points") if any(name == "points" for name, _ in self.fields[stage]) else None
+            self._texts[stage] = (f'","_stage":{stage}', names, tuple(_piece(policy, name) for name in names), points)
         self._lifted_keys = {stage: tuple((f",{json.dumps(field)}:", fn) for field, fn in self.lifted[stage])
                              for stage in (1, 2)}
+        self._fired: dict[str, frozenset] = {}  # joined codes -> fired keys; bounded (_FIRED_LIMIT)
         for stage in (1, 2):
             # Every fact must match at least one rule: deleting the state of a sid for which no rule
             # matched aborts the whole process inside the C core (seen with 2.0.28), and skipping the
             # delete would leak the state of partially matched facts towards the 1,024-sid limit.
-            definition[f"_seen{stage}"] = {"all": [{"m": {"_stage": stage}}], "run": _no_action}
+            code = next(codes)
+            self._key_of[code] = None
+            definition[code] = {"all": [{"m": {"_stage": stage}}], "run": _no_action}
         with _LOCK:
             if self.ruleset in _REGISTERED:
                 raise EvaluationError(f"ruleset {self.ruleset} already registered; use DurableBackend.for_policy")
@@ -285,46 +300,92 @@ class DurableBackend:
             fact[field] = bool(fn(env))
         return fact
 
-    def text(self, stage: int, env: dict, sid: str) -> str:
-        """``event`` as JSON text with its ``sid``, written directly (no dict, no generic encoder)."""
-        parts = ['{"sid":"', sid, self._heads[stage]]
-        for key, name, write in self._writers[stage]:
-            value = env.get(name)
-            if value is not None:
-                literal = write(value)
-                if literal is not None:
-                    parts.append(key)
-                    parts.append(literal)
-        for key, fn in self._lifted_keys[stage]:
-            parts.append(key)
-            parts.append("true" if fn(env) else "false")
-        parts.append("}")
-        return "".join(parts)
+    def text(self, stage: int, env: dict, sid: str, points: int | None = None) -> str:
+        """``event`` as JSON text with its ``sid``, written directly (no dict, no generic encoder).
 
-    def match(self, stage: int, env: dict) -> frozenset:
+        ``points``, when given, is the ``points`` fact (otherwise read from ``env``).
+        """
+        head, names, pieces, points_piece = self._texts[stage]
+        body = "".join(map(_lookup, pieces, map(env.get, names)))
+        if points_piece is not None:
+            body += points_piece[env.get("points") if points is None else points]
+        lifted = self._lifted_keys[stage]
+        if lifted:
+            body += "".join([key + ("true" if fn(env) else "false") for key, fn in lifted])
+        return '{"sid":"' + sid + head + body + "}"
+
+    takes_points = True  # ``match(2, env, points)``: see ``evaluate.decide``
+
+    def match(self, stage: int, env: dict, points: int | None = None) -> frozenset:
         sid = str(next(_SIDS))  # itertools.count is atomic under the GIL: no lock needed yet
-        text = self.text(stage, env, sid)
+        text = self.text(stage, env, sid, points)
         core = self._handle._handle
+        end = 2 + self._width
         with _LOCK:
             try:
-                code, state = _core.assert_fact(core, text)
+                code, state = _assert_fact(core, text)
             except Exception as exc:  # the C core reports errors as plain exceptions
                 raise EvaluationError(f"durable-rules failed on {self.ruleset}: {exc}") from exc
             if code == 1:  # impossible while the _seen rule matches every fact; no state exists to delete
                 raise EvaluationError(f"durable-rules matched no rule on {self.ruleset}")
-            fired = []
+            codes = ""
             try:
-                started = _core.start_action_for_state(core, state if code == 0 else 0)
+                started = _start_action_for_state(core, state if code == 0 else 0)
                 message = started[1] if started else None
                 while message:
-                    # message is '{"<rule key>": {...}}'; rule keys never contain quotes
-                    key = message[2:message.index('"', 2)]
-                    if key[0] != "_":
-                        fired.append(key)
-                    message = _core.complete_and_start_action(core, state)
+                    codes += message[2:end]  # message is '{"<rule code>": {...}}'
+                    message = _complete_and_start_action(core, state)
             except Exception as exc:
                 raise EvaluationError(f"durable-rules failed on {self.ruleset}: {exc}") from exc
             finally:
-                _core.delete_state(core, sid)
-            return frozenset(fired)
+                _delete_state(core, sid)
+        fired = self._fired.get(codes)
+        if fired is None:
+            fired = frozenset(key for key in (self._key_of[codes[i:i + end - 2]] for i in range(0, len(codes), end - 2))
+                              if key is not None)
+            if len(self._fired) < _FIRED_LIMIT:  # a handful of combinations per edition in practice
+                self._fired[codes] = fired
+        return fired
 
+
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_FIRED_LIMIT = 4096
+_lookup = dict.__getitem__  # honours _Pieces.__missing__
+_assert_fact = _core.assert_fact
+_start_action_for_state = _core.start_action_for_state
+_complete_and_start_action = _core.complete_and_start_action
+_delete_state = _core.delete_state
+
+
+def _codes(width: int):
+    """Rule codes of ``width`` characters (JSON keys that need no escaping)."""
+    return ("".join(chars) for chars in itertools.product(_ALPHABET, repeat=width))
+
+
+def _piece(policy: Policy, name: str) -> "_Pieces":
+    """value -> ',"name":literal' as ``event`` writes the fact, or '' when it is left out.
+
+    A table, remembered per value: the values of a fact are few (enum values, ages, months) and
+    the facts are typed by the fact reader, so a value is never a look-alike of another type.
+    """
+    fact = policy.dictionary.facts.get(name)
+    kind = "int" if fact is None else fact.type.kind
+    return _Pieces(f",{json.dumps(name)}:", _writer(policy, name), _KEPT.get(kind))
+
+
+_KEPT = {"enum": str, "string": str, "bool": bool, "int": int, "date": dt.date}
+
+
+class _Pieces(dict):
+    """Fact value -> its piece; values of the fact's own type are remembered (at most 4,096)."""
+
+    def __init__(self, key: str, write, kept: type | None):
+        super().__init__({None: ""})
+        self.key, self.write, self.kept = key, write, kept
+
+    def __missing__(self, value):
+        literal = self.write(value)
+        piece = "" if literal is None else self.key + literal
+        if type(value) is self.kept and len(self) < 4096:
+            self[value] = piece
+        return piece

@@ -30,19 +30,35 @@ def _reader(policy: Policy) -> FactReader:
 
 def decide(policy: Policy, env: dict, backend: RuleBackend) -> tuple[frozenset, frozenset, int]:
     """Run the two stages; returns (stage-1 keys fired, stage-2 keys fired, points)."""
-    points_of, alternatives, has_bands = _static(policy, _plan)
+    plan = _static(policy, _Plan)
     fired = backend.match(1, env)
-    points = sum(value for key, value in points_of if key in fired)
-    eligible = all(not fired.isdisjoint(keys) for keys in alternatives)  # as state.is_eligible
-    banded = backend.match(2, {**env, "points": points}) if eligible and has_bands else frozenset()
-    return fired, banded, points
+    outcome = plan.outcomes.get(fired)
+    if outcome is None:
+        outcome = plan.outcome(fired)
+    points, eligible = outcome
+    if not (eligible and plan.has_bands):
+        return fired, frozenset(), points
+    if getattr(backend, "takes_points", False):  # reads ``points`` beside env: no copy of the facts
+        return fired, backend.match(2, env, points), points
+    return fired, backend.match(2, {**env, "points": points}), points
 
 
-def _plan(policy: Policy):
-    """What ``decide`` needs of an edition, as plain tuples: points by rule key, alternatives, bands."""
-    return (tuple((r.key, int(r.points.value or 0)) for r in policy.points),
-            tuple(frozenset(a.key for a in rule.alternatives) for rule in policy.eligibility),
-            bool(policy.bands))
+class _Plan:
+    """What ``decide`` needs of an edition: points by rule key, alternatives, bands; and per set of
+    fired rules (a few combinations per edition) its points and eligibility, remembered."""
+
+    def __init__(self, policy: Policy):
+        self.points_of = tuple((r.key, int(r.points.value or 0)) for r in policy.points)
+        self.alternatives = tuple(frozenset(a.key for a in rule.alternatives) for rule in policy.eligibility)
+        self.has_bands = bool(policy.bands)
+        self.outcomes: dict[frozenset, tuple[int, bool]] = {}
+
+    def outcome(self, fired: frozenset) -> tuple[int, bool]:
+        points = sum(value for key, value in self.points_of if key in fired)
+        eligible = all(not fired.isdisjoint(keys) for keys in self.alternatives)  # as state.is_eligible
+        if len(self.outcomes) < 4096:
+            self.outcomes[fired] = (points, eligible)
+        return points, eligible
 
 
 def evaluate(policy: Policy, raw_facts: dict, as_of: dt.date, backend: RuleBackend | None = None,

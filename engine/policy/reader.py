@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ..dates import months_until, years_until
+from ..values import _DATE
 from .facts import DATE_DERIVATIONS, DERIVATIONS, Fact, FactDictionary
 
 _FAST_DERIVATIONS = {"completed_years": years_until, "completed_months": months_until}
@@ -29,13 +30,8 @@ def _check(fact: Fact):
     kind = fact.type.kind
     nullable = fact.nullable
     if kind == "enum":
-        allowed = frozenset(fact.type.values)
-
-        def enum(value):
-            if type(value) is str and value in allowed:
-                return value
-            return None if value is None and nullable else _SLOW
-        return enum
+        # a table lookup, no Python call: the allowed texts (and null, when allowed) map to themselves
+        return _Choices({value: value for value in fact.type.values}, nullable).__getitem__
     if kind in ("boolean", "bool"):
         def boolean(value):
             if value is True or value is False:
@@ -51,13 +47,33 @@ def _check(fact: Fact):
             return None if value is None and nullable else _SLOW
         return integer
     coerce = FactDictionary._coerce
+    if kind == "date":
+        def date(value):  # read_date's own test for the common case, without its generic dispatch
+            if type(value) is str and len(value) == 10 and _DATE.match(value):
+                try:
+                    return dt.date.fromisoformat(value)
+                except ValueError:
+                    return _SLOW
+            return other(value)
 
     def other(value):  # dates, decimals, lists: the dictionary's own reading (still no dispatch by name)
         try:
             return coerce(fact, value)
         except ValueError:
             return _SLOW
-    return other
+    return date if kind == "date" else other
+
+
+class _Choices(dict):
+    """Allowed value -> itself; anything else -> ``_SLOW`` (an unhashable value raises TypeError)."""
+
+    def __init__(self, allowed: dict, nullable: bool):
+        super().__init__(allowed)
+        if nullable:
+            self[None] = None
+
+    def __missing__(self, value):
+        return _SLOW
 
 
 class FactReader:
@@ -102,14 +118,17 @@ class FactReader:
     def _fast(self, raw: dict):
         checks = self.checks
         env = {}
-        for key, value in raw.items():
-            check = checks.get(key)
-            if check is None:
-                return None  # unknown or derived fact: the dictionary names the problem
-            typed = check(value)
-            if typed is _SLOW:
-                return None
-            env[key] = typed
+        try:
+            for key, value in raw.items():
+                check = checks.get(key)
+                if check is None:
+                    return None  # unknown or derived fact: the dictionary names the problem
+                typed = check(value)
+                if typed is _SLOW:
+                    return None
+                env[key] = typed
+        except TypeError:  # a list or object where a choice is expected
+            return None
         if len(env) < len(self.required) or not self.required.issubset(env):
             return None
         return env
