@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from engine.errors import InputErrors, PolicyErrors, PolicyNotFound
 from engine.policy.registry import Registry
 
+from . import health
 from .exact_json import ExactJSONResponse
 from .keys import KeyRing
 from .routes import catalogue, decisions, screening, statements
@@ -53,6 +54,7 @@ def create_app(*, policies: str | Path | None = None, database_url: str | None =
     from .console import mount as mount_console  # the web console at /console
     mount_console(app)
     _add_error_handlers(app)
+    health.install(app)  # after the handlers it falls back to
     return app
 
 

@@ -3,15 +3,24 @@
 A key file has one key per line: ``sha256:<hex> <role>[,<role>...] [name]`` (``#`` starts a
 comment). ``ALMP_API_KEYS`` holds the same entries separated by ``;``. The file is
 ``ALMP_API_KEYS_FILE``, by default ``almp-keys.txt`` in the working directory.
+
+A malformed line is skipped and said once (one warning naming file:line), not a failure of every
+request; a key file that cannot be read at all leaves only the ``ALMP_API_KEYS`` keys in use,
+and /v1/health says so (``KeyRing.state``).
 """
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import secrets
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+
+from engine.i18n import _
+
+log = logging.getLogger("almp.keys")
 
 # policy: the officer's role in the web console (read and draft editions, simulate); no API route needs it yet
 ROLES = ("evaluate", "audit", "admin", "policy")
@@ -50,19 +59,27 @@ def parse_entry(text: str, where: str) -> ApiKey | None:
         return None
     parts = text.split(None, 2)
     if len(parts) < 2 or not parts[0].startswith("sha256:") or len(parts[0]) != 71:
-        raise KeyFileError(f"{where}: expected 'sha256:<64 hex> <roles> [name]'")
+        raise KeyFileError(_("{where}: expected 'sha256:<64 hex> <roles> [name]'", where=where))
     roles = frozenset(r.strip() for r in parts[1].split(",") if r.strip())
     unknown = roles - set(ROLES)
     if unknown or not roles:
-        raise KeyFileError(f"{where}: unknown role(s) {', '.join(sorted(unknown)) or '(none)'}; "
-                           f"roles are {', '.join(ROLES)}")
+        raise KeyFileError(_("{where}: unknown role(s) {roles}; roles are {known}", where=where,
+                             roles=", ".join(sorted(unknown)) or "–", known=", ".join(ROLES)))
     return ApiKey(parts[0].lower(), roles, parts[2].strip() if len(parts) > 2 else "")
 
 
-def parse_keys(text: str, where: str, separator: str = "\n") -> dict[str, ApiKey]:
+def parse_keys(text: str, where: str, separator: str = "\n", skipped: list[str] | None = None) -> dict[str, ApiKey]:
+    """The keys of ``text``; a malformed line raises KeyFileError, or, given ``skipped``, is left out and
+    its problem (file:line) appended there."""
     keys = {}
     for number, line in enumerate(text.split(separator), 1):
-        entry = parse_entry(line, f"{where}:{number}")
+        try:
+            entry = parse_entry(line, f"{where}:{number}")
+        except KeyFileError as exc:
+            if skipped is None:
+                raise
+            skipped.append(_("{problem} (line skipped: the other keys stay in use)", problem=exc))
+            continue
         if entry is not None:
             keys[entry.digest] = entry
     return keys
@@ -73,10 +90,16 @@ class KeyRing:
 
     def __init__(self, path: Path | None = None, env_text: str | None = None):
         self.path = path
-        self.env_keys = parse_keys(env_text or "", "ALMP_API_KEYS", ";")
+        env_skipped: list[str] = []
+        self.env_keys = parse_keys(env_text or "", "ALMP_API_KEYS", ";", env_skipped)
         self._stamp = None
         self._file_keys: dict[str, ApiKey] = {}
+        self._file_skipped: list[str] = []
+        self.unreadable: str | None = None  # why the key file cannot be read, while it cannot
         self._lock = threading.Lock()
+        for problem in env_skipped:
+            log.warning("%s", problem)
+        self._env_skipped = env_skipped
 
     @classmethod
     def from_environment(cls, path: str | None = None) -> "KeyRing":
@@ -92,10 +115,33 @@ class KeyRing:
             stamp = None
         with self._lock:
             if stamp != self._stamp:
-                text = self.path.read_text(encoding="utf-8") if stamp else ""
-                self._file_keys = parse_keys(text, str(self.path))
                 self._stamp = stamp
+                self._read_file(stamp is not None)
             return {**self._file_keys, **self.env_keys}
+
+    def _read_file(self, exists: bool) -> None:
+        # Said once per change of the file (one line each, file:line), never once per request.
+        try:
+            text = self.path.read_text(encoding="utf-8") if exists else ""
+        except (OSError, UnicodeDecodeError) as exc:
+            # no stale keys: a key revoked by rewriting the file must not outlive it
+            self._file_keys, self._file_skipped = {}, []
+            self.unreadable = _("{path}: the key file cannot be read ({error}); only the keys of ALMP_API_KEYS "
+                                "are in use", path=self.path, error=exc.__class__.__name__)
+            log.warning("%s", self.unreadable)
+            return
+        skipped: list[str] = []
+        self._file_keys = parse_keys(text, str(self.path), skipped=skipped)
+        self._file_skipped, self.unreadable = skipped, None
+        for problem in skipped:
+            log.warning("%s", problem)
+
+    def state(self) -> str:
+        """"ok", "lines_skipped" (malformed lines left out) or "unreadable" (the key file cannot be read)."""
+        self._current()
+        if self.unreadable:
+            return "unreadable"
+        return "lines_skipped" if self._file_skipped or self._env_skipped else "ok"
 
     def lookup(self, presented: str) -> ApiKey | None:
         return self._current().get(digest(presented))
@@ -109,7 +155,8 @@ def add_key(path: Path, roles: list[str], name: str = "") -> str:
     """Create a key, append its hash to ``path``, return the key (the only time it is seen)."""
     bad = [r for r in roles if r not in ROLES]
     if bad or not roles:
-        raise KeyFileError(f"unknown role(s) {', '.join(bad) or '(none)'}; roles are {', '.join(ROLES)}")
+        raise KeyFileError(_("unknown role(s) {roles}; roles are {known}", roles=", ".join(bad) or "–",
+                             known=", ".join(ROLES)))
     if any(c.isspace() for c in name) or "#" in name:
         raise KeyFileError("a key name may not contain spaces or '#'")
     key = new_key()

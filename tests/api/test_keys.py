@@ -44,7 +44,7 @@ def test_a_key_added_while_running_works_without_restart(make_client, tmp_path, 
 
 
 def test_key_entries_are_checked():
-    with pytest.raises(KeyFileError, match="unknown role"):
+    with pytest.raises(KeyFileError, match="ruolo"):
         parse_keys(f"{digest('a')} superuser", "f")
     with pytest.raises(KeyFileError, match="sha256"):
         parse_keys("plain-text-key evaluate", "f")
