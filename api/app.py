@@ -17,6 +17,8 @@ from engine.policy.registry import Registry
 from . import health
 from .exact_json import ExactJSONResponse
 from .keys import KeyRing
+from . import batch
+from .limits import MAX_BODY_BYTES, BodyLimit, error_items
 from .routes import catalogue, decisions, screening, statements
 from .service import DecisionNotFound, Service, Store, StoredInputMismatch
 from .store.db import upgrade
@@ -29,7 +31,8 @@ DESCRIPTION = """Eligibility, costing and audit replay for Italian active labour
 
 Decisions are stored, hash-chained, before they are answered. Keys: `evaluate` (POST decisions),
 `audit` (read and replay decisions), `admin` (all). Health and the policy catalogue are public.
-Bad input gets 422 with the path (`loc`) of every bad field."""
+Bad input gets 422 with the path (`loc`) of every bad field (the first 50, then how many more), never
+the values sent. A body over 1 MiB (64 MiB for the batch) gets 413 before it is read."""
 
 
 def create_app(*, policies: str | Path | None = None, database_url: str | None = None,
@@ -45,6 +48,7 @@ def create_app(*, policies: str | Path | None = None, database_url: str | None =
     service = Service(registry, store)
     app = FastAPI(title="almp", version="1", description=DESCRIPTION,
                   default_response_class=ExactJSONResponse)
+    app.add_middleware(BodyLimit, default=MAX_BODY_BYTES, by_path={"/v1/eligibility/batch": batch.MAX_BODY_BYTES})
     app.state.service = service
     app.state.keys = keys or KeyRing.from_environment()
     app.include_router(catalogue.router)
@@ -66,7 +70,7 @@ def app_from_env() -> FastAPI:
 
 
 def _errors(items: list[dict], status: int = 422) -> ExactJSONResponse:
-    return ExactJSONResponse({"detail": items}, status_code=status)
+    return ExactJSONResponse({"detail": error_items(items)}, status_code=status)
 
 
 def _add_error_handlers(app: FastAPI) -> None:

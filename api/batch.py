@@ -19,6 +19,7 @@ from engine.decide.partial import evaluate_available
 from engine.errors import InputErrors, PolicyNotFound
 
 from . import jsontext, subjects
+from .limits import error_items, text_problems
 from .screening import pending_eligibility
 from .store.repository import IdempotencyConflict
 
@@ -52,7 +53,7 @@ async def read_lines(stream) -> list[bytes]:
 
 
 def _error(number: int, ref, status: int, items: list[dict]) -> dict:
-    return {"line": number, "ref": ref, "status": status, "detail": items}
+    return {"line": number, "ref": ref, "status": status, "detail": error_items(items)}
 
 
 def _parse(number: int, raw: bytes, model):
@@ -62,6 +63,11 @@ def _parse(number: int, raw: bytes, model):
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return _error(number, None, 422, [{"loc": ["line", number], "msg": f"invalid JSON: {exc}",
                                            "type": "json_invalid"}])
+    except (ValueError, RecursionError):  # an integer of too many digits, nesting too deep
+        return _error(number, None, 422, [{"loc": ["line", number], "msg": "invalid JSON", "type": "json_invalid"}])
+    bad_text = text_problems(data, ("line", number))
+    if bad_text:
+        return _error(number, None, 422, [{"loc": list(p.path), "msg": p.message, "type": p.code} for p in bad_text])
     ref = data.get("ref") if isinstance(data, dict) and isinstance(data.get("ref"), (str, int)) else None
     try:
         request = model.model_validate(data)
@@ -99,18 +105,27 @@ def _answer(number: int, ref, outcome) -> dict:
     return {"line": number, "ref": ref, "status": 200, "decision_id": decision_id, **result}
 
 
+def _decide_chunk(service, lines: list[bytes], start: int, model, caller: str, idempotency_key: str | None) -> list:
+    """(number, ref, pending decision or None, error line or None) for each line of one chunk."""
+    out = []
+    for number in range(start + 1, min(start + CHUNK, len(lines)) + 1):
+        parsed = _parse(number, lines[number - 1], model)
+        if isinstance(parsed, dict):
+            out.append((number, None, None, parsed))
+            continue
+        body, ref = parsed
+        pending, error = decide_line(service, number, body, ref, caller, idempotency_key)
+        out.append((number, ref, pending, error))
+    return out
+
+
 async def answer_lines(service, lines: list[bytes], model, *, caller: str, idempotency_key: str | None = None):
     """The answer, one encoded JSON line per input line, in input order, each after its row is committed."""
     for start in range(0, len(lines), CHUNK):
-        waiting = []
-        for number in range(start + 1, min(start + CHUNK, len(lines)) + 1):
-            parsed = _parse(number, lines[number - 1], model)
-            if isinstance(parsed, dict):
-                waiting.append((number, None, None, parsed))
-                continue
-            body, ref = parsed
-            pending, error = decide_line(service, number, body, ref, caller, idempotency_key)
-            waiting.append((number, ref, service.committer.submit(pending) if pending else None, error))
+        # parsed, checked and decided in a worker thread: the event loop stays free for other requests
+        decided = await asyncio.to_thread(_decide_chunk, service, lines, start, model, caller, idempotency_key)
+        waiting = [(number, ref, service.committer.submit(pending) if pending else None, error)
+                   for number, ref, pending, error in decided]
         for number, ref, future, error in waiting:
             if future is None:
                 line = error

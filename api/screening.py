@@ -30,6 +30,20 @@ SUMMARY = ("outcome", "eligible", "band", "benefit", "reasons", "missing", "ask_
 
 async def screening(service, body: dict, *, caller: str, idempotency_key: str | None = None) -> dict:
     """Decide and store every edition in force on ``as_of``; answers once every row is committed."""
+    # checked and decided in a worker thread, so the event loop stays free for other requests
+    decided, pending = await asyncio.to_thread(_decide_all, service, body, caller, idempotency_key)
+    futures = [service.committer.submit(p) for p in pending]
+    outcomes = [await asyncio.wrap_future(f) for f in futures]
+    results = []
+    for (policy, result), (found, _created) in zip(decided, outcomes):
+        entry = {"decision_id": found.id if hasattr(found, "id") else found.values["id"], "policy": policy.id,
+                 "version": policy.version, "title": policy.title}
+        entry.update({k: result[k] for k in SUMMARY if k in result})
+        results.append(entry)
+    return {"as_of": body["as_of"].isoformat(), "authority": body.get("authority"), "results": results}
+
+
+def _decide_all(service, body: dict, caller: str, idempotency_key: str | None) -> tuple[list, list]:
     as_of = body["as_of"]
     person, subject = subjects.for_storage(body["person"], as_of)
     try:
@@ -41,12 +55,4 @@ async def screening(service, body: dict, *, caller: str, idempotency_key: str | 
                                    idempotency_key=f"{idempotency_key}/{policy.id}" if idempotency_key else None,
                                    version=policy.version, subject=subject)
                for policy, result in decided]
-    futures = [service.committer.submit(p) for p in pending]
-    outcomes = [await asyncio.wrap_future(f) for f in futures]
-    results = []
-    for (policy, result), (found, _created) in zip(decided, outcomes):
-        entry = {"decision_id": found.id if hasattr(found, "id") else found.values["id"], "policy": policy.id,
-                 "version": policy.version, "title": policy.title}
-        entry.update({k: result[k] for k in SUMMARY if k in result})
-        results.append(entry)
-    return {"as_of": as_of.isoformat(), "authority": body.get("authority"), "results": results}
+    return decided, pending

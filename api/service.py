@@ -230,9 +230,10 @@ class Service:
         return await self._decide_async("claim", body, caller, idempotency_key)
 
     async def _decide_async(self, kind: str, body: dict, caller: str, idempotency_key: str | None) -> Answer:
-        # Evaluated on the event loop (short, CPU-bound; durable-rules serialises every call anyway);
-        # the caller then waits, without holding a thread, until the group committer has committed its row.
-        pending = self.prepare(kind, body, caller=caller, idempotency_key=idempotency_key)
+        # Checked and evaluated in a worker thread: CPU-bound work on the event loop would stall every other
+        # request (health included) for as long as it runs. The caller then waits, without holding a thread,
+        # until the group committer has committed its row.
+        pending = await asyncio.to_thread(self.prepare, kind, body, caller=caller, idempotency_key=idempotency_key)
         return Answer.of(await asyncio.wrap_future(self.committer.submit(pending)))
 
     def decide(self, kind: str, body: dict, *, caller: str, idempotency_key: str | None = None):

@@ -4,22 +4,28 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from engine.values import FIRST_DATE, LAST_DATE, read_date
 
 
 def _iso_date(value):
-    # JSON has no date type: accept only "YYYY-MM-DD" text (pydantic would also take a Unix timestamp).
+    # JSON has no date type: accept only "YYYY-MM-DD" text (pydantic would also take a Unix timestamp, and
+    # date.fromisoformat "20140301" or the week date "2014-W09-6"), within the dates any input may hold.
     if isinstance(value, dt.date):
         return value
     if not isinstance(value, str):
         raise ValueError("must be a date as text, YYYY-MM-DD")
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"'{value}' is not a date (YYYY-MM-DD)") from None
+        return read_date(value)
+    except ValueError as exc:
+        raise ValueError(exc.expected) from None
 
 
-IsoDate = Annotated[dt.date, BeforeValidator(_iso_date), Field(examples=["2014-03-01"])]
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date),
+                    Field(examples=["2014-03-01"], json_schema_extra={
+                        "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$",
+                        "description": f"YYYY-MM-DD, from {FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()}"})]
 PolicyId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*/[a-z][a-z0-9-]*$", max_length=128,
                                 examples=["lombardia/dote-unica-lavoro"],
                                 description="authority/programme")]
@@ -39,6 +45,14 @@ FACT_CONTRACT = "/v1/policies/{authority}/{programme}/{version}/facts"
 
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_object(cls, data):
+        # FastAPI would otherwise read the fields of any value as attributes (a body of 1.5 was a request)
+        if not isinstance(data, (dict, BaseModel)):
+            raise ValueError("the body must be a JSON object")
+        return data
 
 
 class EligibilityRequest(_Request):

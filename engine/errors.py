@@ -55,6 +55,9 @@ class Code:
     FORMULA_ERROR = "formula_error"
     UNKNOWN_FIELD = "unknown_field"
     MISSING_FIELD = "missing_field"
+    TOO_MANY_ITEMS = "too_many_items"  # more facts, lines or list items than the edition can take
+    TOO_MANY_ERRORS = "too_many_errors"  # the marker closing a capped list of problems
+    INVALID_TEXT = "invalid_text"  # text that is not Unicode (a lone surrogate)
 
 
 def json_path(path: Iterable[str | int]) -> str:

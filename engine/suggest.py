@@ -6,5 +6,6 @@ import difflib
 
 def suggest(word: str, options) -> str:
     """A hint naming the closest option to ``word``, or "" when none is close enough."""
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    # a name longer than any option cannot be close to one (and difflib's cost grows with its length)
+    close = difflib.get_close_matches(word[:64], list(options), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else ""

@@ -15,52 +15,78 @@ from .suggest import suggest
 
 SHOWN_CHARS = 40
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+# Dates an input may hold: wide enough for any birth, contract or programme date, narrow enough that
+# date arithmetic on them (validity windows, ages, months added) can never leave Python's calendar.
+FIRST_DATE = dt.date(1900, 1, 1)
+LAST_DATE = dt.date(2199, 12, 31)
+# Numbers an input may hold: beyond this no fact, quantity or amount means anything, and products of
+# such numbers would exceed the precision Decimal arithmetic works to (then quantize fails).
+LARGEST = Decimal(10) ** 15
+
+
+class BadValue(ValueError):
+    """A value refused: ``str()`` shows a short prefix of it, ``expected`` says what was wanted without it
+    (for values that are personal data, never to be echoed)."""
+
+    def __init__(self, expected: str, value=None, *, echo: bool = True, message: str | None = None):
+        self.expected = expected
+        super().__init__(message or (f"{expected}, got {shown(value)}" if echo else expected))
 
 
 def shown(value) -> str:
-    """``repr(value)``, cut to a short prefix."""
-    text = repr(value)
+    """``repr(value)``, cut to a short prefix (any text, even a lone surrogate, stays printable)."""
+    text = repr(value)[:SHOWN_CHARS + 1].encode("utf-8", "backslashreplace").decode("utf-8")
     return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "…"
 
 
 def read_date(value) -> dt.date:
-    """A date, or text written exactly YYYY-MM-DD."""
+    """A date, or text written exactly YYYY-MM-DD, between FIRST_DATE and LAST_DATE."""
     if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str) and _DATE.match(value):
+        day = value
+    elif isinstance(value, str) and _DATE.match(value):
         try:
-            return dt.date.fromisoformat(value)
+            day = dt.date.fromisoformat(value)
         except ValueError:
-            pass
-    raise ValueError(f"expected a date YYYY-MM-DD, got {shown(value)}")
+            raise BadValue("expected a date YYYY-MM-DD", value) from None
+    else:
+        raise BadValue("expected a date YYYY-MM-DD", value)
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise BadValue(f"expected a date from {FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()}", value)
+    return day
 
 
 def read_bool(value) -> bool:
     if isinstance(value, bool):
         return value
-    raise ValueError(f"expected true or false, got {shown(value)}")
+    raise BadValue("expected true or false", value)
 
 
 def read_whole(value) -> int:
-    """An integer (not a boolean)."""
+    """An integer (not a boolean) smaller in size than LARGEST."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    raise ValueError(f"expected a whole number, got {shown(value)}")
+        if -LARGEST < value < LARGEST:
+            return value
+        raise BadValue(f"expected a whole number smaller than {LARGEST:.0E}", echo=False)
+    raise BadValue("expected a whole number", value)
 
 
 def read_decimal(value, places: int) -> Decimal:
-    """An exact, finite number with at most ``places`` decimals (numbers, or their text)."""
+    """An exact, finite number with at most ``places`` decimals (numbers, or their text), smaller than LARGEST."""
     if isinstance(value, bool) or not isinstance(value, (int, str, Decimal, float)):
-        raise ValueError(f"expected a number, got {shown(value)}")
+        raise BadValue("expected a number", value)
+    if isinstance(value, str) and len(value) > 64:
+        raise BadValue("expected a number", value)
     try:
         # A float arrives only from callers that parsed JSON lossily; its shortest text is what was sent.
         number = value if isinstance(value, Decimal) else Decimal(str(value))
     except (InvalidOperation, ValueError):
-        raise ValueError(f"expected a number, got {shown(value)}") from None
+        raise BadValue("expected a number", value) from None
     if not number.is_finite():
-        raise ValueError("expected a finite number")
+        raise BadValue("expected a finite number", echo=False)
+    if not -LARGEST < number < LARGEST:
+        raise BadValue(f"expected a number smaller than {LARGEST:.0E}", echo=False)
     if number.as_tuple().exponent < -places:
-        raise ValueError(f"at most {places} decimal places are accepted, got {shown(value)}")
+        raise BadValue(f"at most {places} decimal places are accepted", value)
     return number
 
 
@@ -69,15 +95,16 @@ def read_choice(value, options) -> str:
     if isinstance(value, str) and value in options:
         return value
     hint = suggest(str(value)[:SHOWN_CHARS], options)
-    raise ValueError(f"{shown(value)} is not one of {list(options)}" + (f"; {hint}" if hint else ""))
+    choices = f"one of {list(options)}" + (f"; {hint}" if hint else "")
+    raise BadValue(f"expected {choices}", message=f"{shown(value)} is not {choices}")
 
 
 def in_range(number, minimum=None, maximum=None):
     """``number`` when within the bounds (either may be None), else a ValueError naming the bound."""
     if minimum is not None and number < minimum:
-        raise ValueError(f"must be at least {minimum}, got {number}")
+        raise BadValue(f"must be at least {minimum}", number)
     if maximum is not None and number > maximum:
-        raise ValueError(f"must be at most {maximum}, got {number}")
+        raise BadValue(f"must be at most {maximum}", number)
     return number
 
 

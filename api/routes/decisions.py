@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, Response
+from fastapi import APIRouter, Body, Depends, Header, Request, Response
 
 from .. import integrity
 from ..deps import Auditor, Evaluator, ServiceDep
 from ..integrity import CheckedDecisionOut
 from ..exact_json import ExactJSONResponse, ExactJSONRoute
+from ..limits import BodyProblems
 from ..wire import (ClaimRequest, DecisionOut, EligibilityRequest, PlanRequest, Problem, ReplayOut, ReplayRequest,
                     ValidationErrorOut)
 
@@ -17,7 +18,8 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
                                                           "same decision; another body gets 409")]
 _AUTH = {401: {"model": Problem, "description": "no or unknown API key"},
          403: {"model": Problem, "description": "the key lacks the role"}}
-_DECIDE = {**_AUTH, 404: {"model": Problem, "description": "no such policy, version or edition in force"},
+_TOO_LARGE = {413: {"model": Problem, "description": "the body is larger than 1 MiB; nothing was read or stored"}}
+_DECIDE = {**_AUTH, **_TOO_LARGE, 404: {"model": Problem, "description": "no such policy, version or edition in force"},
            409: {"model": Problem, "description": "Idempotency-Key reused with another body"},
            422: {"model": ValidationErrorOut, "description": "bad input; every bad field by path"},
            503: {"model": Problem, "description": "the decision store is unavailable; nothing was stored"}}
@@ -43,8 +45,9 @@ def build_router() -> APIRouter:
                          responses={**_AUTH, 200: {"headers": integrity.HEADER_DOC},
                                     404: {"model": Problem, "description": "no such decision"}})
     router.add_api_route("/decisions/{decision_id}/replay", replay, methods=["POST"], response_model=ReplayOut,
-                         tags=["audit"],
-                         responses={**_AUTH, 404: {"model": Problem, "description": "no such decision or version"},
+                         tags=["audit"], dependencies=[Depends(_no_null_body)],
+                         responses={**_AUTH, **_TOO_LARGE,
+                                    404: {"model": Problem, "description": "no such decision or version"},
                                     422: {"model": ValidationErrorOut,
                                           "description": "bad body, or the stored input does not fit the "
                                                          "edition asked for"}})
@@ -83,8 +86,15 @@ def get_decision(decision_id: str, service: ServiceDep, key: Auditor):
         headers={integrity.HEADER: checked["status"]})
 
 
+async def _no_null_body(request: Request) -> None:
+    # FastAPI reads a JSON null as "no body" (an exact replay); a body, when sent, is an object.
+    if (await request.body()).strip() == b"null":
+        raise BodyProblems([{"loc": ["body"], "msg": "the body, when sent, must be a JSON object: {} or "
+                                                     "{\"version\": \"...\"}", "type": "model_attributes_type"}])
+
+
 def replay(decision_id: str, service: ServiceDep, key: Auditor,
-           request: Annotated[ReplayRequest | None, Body()] = None):
+           request: Annotated[ReplayRequest, Body()] = None):
     """Re-evaluate under the exact stored edition (identical true/false plus differences), or, given a
     version, a what-if under that edition of the same programme."""
     return ExactJSONResponse(service.replay(decision_id, request.version if request else None))

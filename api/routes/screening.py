@@ -17,7 +17,8 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
                                               description="a retry with the same key and body returns the same "
                                                           "decisions")]
 _AUTH = {401: {"model": Problem, "description": "no or unknown API key"},
-         403: {"model": Problem, "description": "the key lacks the role"}}
+         403: {"model": Problem, "description": "the key lacks the role"},
+         413: {"model": Problem, "description": "the body is too large; nothing was read or stored"}}
 
 
 @router.post("/screening", response_model=ScreeningOut, tags=["decisions"],

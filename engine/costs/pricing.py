@@ -16,9 +16,12 @@ from ..suggest import suggest
 from ..expr.evaluator import EvalError
 from ..policy.model import Figure, Policy
 from ..money import to_cents
-from ..values import in_range, read_choice, read_date, read_decimal, shown
+from ..values import LARGEST, in_range, read_choice, read_date, read_decimal, shown
 
 QUANTITY_PLACES = 2
+# Lines of one plan or claim: a year of weekly sessions of every service of a basket is well under this;
+# past it the list is refused whole (its path named) instead of costed, stored and answered line by line.
+MAX_LINES = 1000
 DELIVERIES = ("individual", "group")
 
 
@@ -43,15 +46,18 @@ class Reader:
             if key not in allowed:
                 hint = suggest(str(key), allowed)
                 self.fail(tuple(path) + (key,), Code.UNKNOWN_FIELD,
-                          f"unknown field '{key}'" + (f"; {hint}" if hint else f" (allowed: {', '.join(allowed)})"))
+                          f"unknown field {shown(key)}" + (f"; {hint}" if hint else f" (allowed: {', '.join(allowed)})"))
         for key in required:
             if key not in value:
                 self.fail(tuple(path) + (key,), Code.MISSING_FIELD, f"'{key}' is required")
         return value
 
-    def list(self, value, path) -> list:
+    def list(self, value, path, limit: int = MAX_LINES) -> list:
         if not isinstance(value, list):
             self.fail(path, Code.TYPE_ERROR, "must be a list")
+            return []
+        if len(value) > limit:
+            self.fail(path, Code.TOO_MANY_ITEMS, f"{len(value)} lines; at most {limit} are accepted")
             return []
         return value
 
@@ -82,7 +88,7 @@ class Reader:
             return None
 
     def whole(self, value, path) -> int | None:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < LARGEST:
             self.fail(path, Code.INVALID_VALUE, f"expected a whole number of zero or more, got {shown(value)}")
             return None
         return value

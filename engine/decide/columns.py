@@ -136,6 +136,8 @@ class ColumnPreparer:
             checked = self._check(fact, column)
             if checked is None:  # not provably exact by distinct value: check value by value
                 values, bad = self._each(fact, column)
+                if fact.not_after_as_of:  # a birth after as_of: the row path names it
+                    bad += [i for i, v in enumerate(values) if v is not None and v > as_of]
                 odd.update(bad)
                 if name in self.reads:
                     out[name] = values
@@ -188,8 +190,9 @@ class ColumnPreparer:
         if name in self.reads or not wanted:
             wanted.append((name, None))
         bad: set = set()
+        latest = as_of if fact.not_after_as_of else None
         for target, derive in wanted:
-            memo = _Memo(fact, derive, bad)
+            memo = _Memo(fact, derive, bad, latest)
             try:
                 values = list(map(memo.__getitem__, column))
             except TypeError:  # an unhashable value (a list, an object): the value-by-value path
@@ -263,17 +266,19 @@ class _Memo(dict):
     so equal raw values always get the row path's one result. Rejected values go to ``bad``.
     """
 
-    __slots__ = ("fact", "derive", "bad")
+    __slots__ = ("fact", "derive", "bad", "latest")
 
-    def __init__(self, fact: Fact, derive, bad: set):
+    def __init__(self, fact: Fact, derive, bad: set, latest: dt.date | None = None):
         super().__init__()
-        self.fact, self.derive, self.bad = fact, derive, bad
+        self.fact, self.derive, self.bad, self.latest = fact, derive, bad, latest
 
     def __missing__(self, raw):
         try:  # the dictionary's own reading of a date: one definition of what is accepted
             value = FactDictionary._coerce(self.fact, raw)
         except ValueError:
             value = _BAD
+        if self.latest is not None and value is not _BAD and value is not None and value > self.latest:
+            value = _BAD  # a birth after as_of: the row path names it
         if value is _BAD:
             self.bad.add(raw)
             value = None

@@ -9,7 +9,7 @@ from pathlib import Path
 from ..dates import completed_months, completed_years, days_until, elapsed_days, elapsed_months, elapsed_years
 from ..errors import Code, InputErrors, InputProblem, PolicyError, PolicyErrors
 from ..suggest import suggest
-from ..values import in_range, read_bool, read_choice, read_date, read_decimal, read_whole, shown
+from ..values import BadValue, in_range, read_bool, read_choice, read_date, read_decimal, read_whole, shown
 from ..expr.types import BOOL, DATE, DECIMAL, INT, Type, enum, list_of
 from . import codice_fiscale
 from .loader import Document, load_file
@@ -41,6 +41,7 @@ class Fact:
     subject: str = "person"
     unit: str | None = None  # years | months | days | euro | percent | count: how a value reads
     value_labels: dict = field(default_factory=dict, compare=False, hash=False)  # enum value -> Italian words
+    not_after_as_of: bool = False  # a date an age is counted from (a birth): never after the evaluation date
 
     @property
     def computed(self) -> bool:
@@ -60,6 +61,8 @@ class Fact:
             out["unit"] = self.unit
         if self.value_labels:
             out["value_labels"] = dict(self.value_labels)
+        if self.not_after_as_of:
+            out["not_after"] = "as_of"
         if self.computed:
             out["derived"] = {"function": self.derivation, **({"from": self.derived_from} if self.derived_from else {})}
         return out
@@ -99,6 +102,7 @@ class FactDictionary:
         problems: list[InputProblem] = []
         if not isinstance(raw, dict):
             raise InputErrors([InputProblem(path, Code.TYPE_ERROR, "must be an object of facts")])
+        self._check_size(raw, subject, path)
         if subject == "person":
             raw, problems = codice_fiscale.expand(raw, as_of, path)
         env: dict = {}
@@ -107,7 +111,7 @@ class FactDictionary:
             if fact is None or not fact.of(subject):
                 hint = suggest(key, [n for n, f in self.facts.items() if f.of(subject)])
                 problems.append(InputProblem(path + (key,), Code.UNKNOWN_FACT,
-                                             f"unknown fact '{key}'" + (f"; {hint}" if hint else "")))
+                                             f"unknown fact {shown(key)}" + (f"; {hint}" if hint else "")))
                 continue
             if fact.computed:
                 problems.append(InputProblem(path + (key,), Code.DERIVED_FACT,
@@ -118,7 +122,13 @@ class FactDictionary:
             try:
                 env[key] = self._coerce(fact, value)
             except ValueError as exc:
-                problems.append(InputProblem(path + (key,), Code.INVALID_VALUE, str(exc)))
+                # a fact's value is personal data: the message says what was expected, never what was sent
+                problems.append(InputProblem(path + (key,), Code.INVALID_VALUE, getattr(exc, "expected", str(exc))))
+                continue
+            if fact.not_after_as_of and env[key] is not None and env[key] > as_of:
+                problems.append(InputProblem(path + (key,), Code.INVALID_VALUE,
+                                             f"'{key}' ({fact.label}) cannot be after the evaluation date "
+                                             f"(as_of {as_of.isoformat()})"))
         for name in sorted(self.closure(needed)):
             if name not in raw and name in self.facts:
                 fact = self.facts[name]
@@ -137,12 +147,25 @@ class FactDictionary:
                 env[fact.name] = None if source is None else DERIVATIONS[fact.derivation](source, as_of)
         return env
 
+    def max_facts(self, subject: str) -> int:
+        """The most keys one subject can hold: each fact the dictionary declares for it, and a codice fiscale."""
+        return sum(1 for f in self.facts.values() if f.of(subject) and not f.computed) + 1
+
+    def _check_size(self, raw: dict, subject: str, path: tuple) -> None:
+        # Checked before any key is looked at, so that a subject of 100,000 unknown keys costs no more
+        # than a well-formed one: more keys than the dictionary has facts cannot all be facts.
+        limit = self.max_facts(subject)
+        if len(raw) > limit:
+            raise InputErrors([InputProblem(path, Code.TOO_MANY_ITEMS,
+                                            f"{len(raw)} facts sent; a {subject} has at most {limit} "
+                                            "(the facts of the dictionary)")])
+
     @staticmethod
     def _coerce(fact: Fact, value):
         if value is None:
             if fact.nullable:
                 return None
-            raise ValueError(f"'{fact.name}' may not be null")
+            raise BadValue(f"'{fact.name}' may not be null", echo=False)
         kind = fact.type.kind
         if kind == "date":
             return read_date(value)
@@ -158,7 +181,9 @@ class FactDictionary:
             return read_choice(value, fact.type.values)
         if kind == "list":
             if not isinstance(value, list):
-                raise ValueError(f"expected a list, got {shown(value)}")
+                raise BadValue("expected a list", value)
+            if len(value) > len(fact.type.item.values):  # each value at most once (uniqueItems)
+                raise BadValue(f"expected a list of at most {len(fact.type.item.values)} distinct values", echo=False)
             return tuple(sorted({read_choice(item, fact.type.item.values) for item in value}))
         raise ValueError(f"unsupported type {kind}")  # unreachable: the dictionary is checked
 
@@ -171,10 +196,10 @@ def _region(fact: Fact, value):
     region = resolve(value)
     if region is not None and region.almp_code in fact.type.values:
         return region.almp_code
-    near = closest(value) if isinstance(value, str) else []
-    raise ValueError(f"{value!r} is not an Italian region: give the ISTAT code (e.g. '03'), the official name "
-                     f"(e.g. 'Lombardia') or almp's code (e.g. 'lombardia')"
-                     + (f"; closest: {', '.join(repr(v) for v in near)}" if near else ""))
+    near = closest(value[:64]) if isinstance(value, str) else []
+    expected = ("not an Italian region: give the ISTAT code (e.g. '03'), the official name (e.g. 'Lombardia') "
+                "or almp's code (e.g. 'lombardia')" + (f"; closest: {', '.join(repr(v) for v in near)}" if near else ""))
+    raise BadValue(expected, message=f"{shown(value)} is {expected}")
 
 
 def load_dictionary(path: str | Path) -> FactDictionary:
@@ -240,6 +265,11 @@ def build_dictionary(doc: Document) -> FactDictionary:
                 fail(("facts", fact.name, "derived", "from"), f"'{fact.derived_from}' is not a declared date fact")
             elif origin.nullable:
                 facts[fact.name] = Fact(**{**fact.__dict__, "nullable": True})
+    for fact in list(facts.values()):
+        # an age cannot be negative: the date an age is counted from (a birth) cannot lie after as_of
+        origin = facts.get(fact.derived_from) if fact.derivation == "completed_years" else None
+        if origin is not None and origin.type == DATE:
+            facts[origin.name] = Fact(**{**origin.__dict__, "not_after_as_of": True})
     if errors:
         raise PolicyErrors(errors)
     return FactDictionary(facts, enums, doc.file)

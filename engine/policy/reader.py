@@ -91,6 +91,7 @@ class FactReader:
         self.derived = tuple((fact.name, fact.derived_from, fact.derivation) for fact in dictionary.facts.values()
                              if fact.computed and fact.of(subject) and fact.name in self.needed)
         self._at: tuple = (None, ())
+        self.not_after = tuple(name for name in self.checks if dictionary.facts[name].not_after_as_of)
 
     def _derivations(self, as_of: dt.date):
         at, functions = self._at
@@ -105,6 +106,8 @@ class FactReader:
     def read(self, raw, as_of: dt.date, path: tuple) -> dict:
         """Typed facts plus derived facts; raises ``InputErrors`` (the dictionary's) on any problem."""
         env = self._fast(raw) if type(raw) is dict else None
+        if env is not None and self.not_after and any((env.get(n) or as_of) > as_of for n in self.not_after):
+            env = None  # a birth after as_of: the dictionary says so
         if env is None:
             return self.dictionary.prepare(raw, set(self.needed), as_of, self.subject, path)
         for name, source, derive in self._derivations(as_of):
