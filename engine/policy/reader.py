@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ..dates import months_until, years_until
-from ..values import _DATE
+from ..values import _DATE, FIRST_DATE, LAST_DATE
 from .facts import DATE_DERIVATIONS, DERIVATIONS, Fact, FactDictionary
 
 _FAST_DERIVATIONS = {"completed_years": years_until, "completed_months": months_until}
@@ -51,9 +51,10 @@ def _check(fact: Fact):
         def date(value):  # read_date's own test for the common case, without its generic dispatch
             if type(value) is str and len(value) == 10 and _DATE.match(value):
                 try:
-                    return dt.date.fromisoformat(value)
+                    day = dt.date.fromisoformat(value)
                 except ValueError:
                     return _SLOW
+                return day if FIRST_DATE <= day <= LAST_DATE else _SLOW
             return other(value)
 
     def other(value):  # dates, decimals, lists: the dictionary's own reading (still no dispatch by name)
