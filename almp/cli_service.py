@@ -5,6 +5,7 @@ import os
 import sys
 
 from almp.cli import DEFAULT_POLICIES, UsageError, dump, _date
+from engine.i18n import _
 
 
 def _database_arg(p) -> None:
@@ -192,7 +193,7 @@ def cmd_audit(args) -> int:
         except KeyMaterialError as exc:
             raise UsageError(str(exc)) from None
         print(public_key_text(signer.public))
-        print(f"(key id {signer.key_id})", file=sys.stderr)
+        print(_("(key id {key})", key=signer.key_id), file=sys.stderr)
         return 0
     service = _service(args, policies=False)
     try:
@@ -201,7 +202,7 @@ def cmd_audit(args) -> int:
                 return {"verify": _verify, "checkpoint": _checkpoint, "prove": _prove}[args.audit_command](
                     session, args)
             except CheckpointError as exc:
-                print(f"error: {exc}", file=sys.stderr)
+                print(_("error: {problem}", problem=exc), file=sys.stderr)
                 return 1
     finally:
         service.store.close()
@@ -215,17 +216,18 @@ def _verify(session, args) -> int:
     public = trusted_public_key(args.public_key) if checkpoints else None
     report = verify_chain(session, checkpoints, public)
     if report.ok:
-        print(f"ok: {report.checked} decision(s), hash chain intact, Merkle root {report.root_hash}")
+        print(_("ok: {n} decision(s), hash chain intact, Merkle root {root}", n=report.checked, root=report.root_hash))
         if report.latest_checkpoint is None:
-            print(f"warning: no signed checkpoint in {sink.path}: a truncated or rewritten tail cannot be "
-                  f"detected (run `almp audit checkpoint` regularly)", file=sys.stderr)
+            print(_("warning: no signed checkpoint in {path}: a truncated or rewritten tail cannot be detected (run "
+                    "`almp audit checkpoint` regularly)", path=sink.path), file=sys.stderr)
         else:
             cp = report.latest_checkpoint
-            print(f"ok: consistent with {report.checkpoints_checked} signed checkpoint(s); latest: "
-                  f"{cp.tree_size} decision(s) at {cp.time} ({cp.key_id})")
+            print(_("ok: consistent with {n} signed checkpoint(s); latest: {size} decision(s) at {time} ({key})",
+                    n=report.checkpoints_checked, size=cp.tree_size, time=cp.time, key=cp.key_id))
         return 0
-    print(f"BROKEN: {report.problem}", file=sys.stderr)
-    print(f"({report.checked} row(s) read; first bad decision: {report.decision_id})", file=sys.stderr)
+    print(_("BROKEN: {problem}", problem=report.problem), file=sys.stderr)
+    print(_("({n} row(s) read; first bad decision: {id})", n=report.checked, id=report.decision_id or "–"),
+          file=sys.stderr)
     return 1
 
 
@@ -234,15 +236,16 @@ def _checkpoint(session, args) -> int:
     from api.store.checkpoint import Signer, Sink
     sink = Sink(args.checkpoints)
     cp = issue_checkpoint(session, Signer.from_file(args.key_file), sink)
-    print(f"checkpoint: {cp.tree_size} decision(s), root {cp.root_hash}, {cp.time}, signed by {cp.key_id}")
-    print(f"(appended to {sink.path})", file=sys.stderr)
+    print(_("checkpoint: {size} decision(s), root {root}, {time}, signed by {key}", size=cp.tree_size,
+            root=cp.root_hash, time=cp.time, key=cp.key_id))
+    print(_("(appended to {path})", path=sink.path), file=sys.stderr)
     return 0
 
 
 def _prove(session, args) -> int:
     from api.store.audit import consistency_proof, inclusion_proof
     if (args.decision_id is None) == (args.from_size is None):
-        raise UsageError("give a decision id (inclusion proof) or --from-size N (consistency proof)")
+        raise UsageError(_("give a decision id (inclusion proof) or --from-size N (consistency proof)"))
     try:
         if args.decision_id:
             proof = inclusion_proof(session, args.decision_id, args.size)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import String, select, type_coerce
 from sqlalchemy.orm import Session
 
+from engine.i18n import _
+
 from .. import jsontext
 from . import merkle
 from .chain import GENESIS, UnknownScheme, row_hash
@@ -49,7 +51,7 @@ def _moment(value) -> dt.datetime:
     try:
         return dt.datetime.fromisoformat(str(value))
     except ValueError:
-        raise MalformedRow("its timestamp is malformed") from None
+        raise MalformedRow(_("its timestamp is malformed ({value})", value=_shown(value))) from None
 
 
 def _day(value) -> dt.date:
@@ -58,7 +60,12 @@ def _day(value) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise MalformedRow("its as_of date is malformed") from None
+        raise MalformedRow(_("its as_of date is malformed ({value})", value=_shown(value))) from None
+
+
+def _shown(value) -> str:
+    text = repr(str(value))
+    return text if len(text) <= 40 else text[:40] + "…"
 
 
 def _raw_rows(session: Session, batch: int, after_seq: int = 0):
@@ -85,7 +92,7 @@ def verify_chain(session: Session, checkpoints: list[Checkpoint] | None = None, 
     checkpoints = list(checkpoints or [])
     for cp in checkpoints:
         if public_key is None:
-            raise CheckpointError("checkpoints need a public key to be checked")
+            raise CheckpointError(_("checkpoints need a public key to be checked"))
         check(cp, public_key)
     wanted: dict[int, list[Checkpoint]] = {}
     for cp in checkpoints:
@@ -101,8 +108,8 @@ def verify_chain(session: Session, checkpoints: list[Checkpoint] | None = None, 
         nonlocal matched
         for cp in wanted.get(acc.size, ()):
             if cp.root_hash != hex_root(acc.root()):
-                return broken(f"the first {cp.tree_size} decision(s) do not match the checkpoint signed at {cp.time}: "
-                              f"decisions up to seq {cp.tree_size} were rewritten or replaced", prev_id)
+                return broken(_("the first {n} decision(s) do not match the checkpoint signed at {time}: decisions up "
+                                "to seq {n} were rewritten or replaced", n=cp.tree_size, time=cp.time), prev_id)
             matched += 1
         return None
 
@@ -112,50 +119,52 @@ def verify_chain(session: Session, checkpoints: list[Checkpoint] | None = None, 
     try:
         for values in _raw_rows(session, batch):
             count += 1
-            after = f"after decision {prev_id} (seq {prev_seq})" if prev_id else "at the start of the chain"
+            after = _("after decision {id} (seq {seq})", id=prev_id, seq=prev_seq) if prev_id else \
+                _("at the start of the chain")
             seq, ident = values["seq"], values["id"]
             if seq != prev_seq + 1:
-                return broken(f"decision(s) seq {prev_seq + 1}..{seq - 1} missing {after}; next is {ident} "
-                              f"(seq {seq})", ident)
+                return broken(_("decision(s) seq {first}..{last} missing {after}; next is {id} (seq {seq})",
+                                first=prev_seq + 1, last=seq - 1, after=after, id=ident, seq=seq), ident)
             if values["prev_hash"] != prev_hash:
-                return broken(f"decision {ident} (seq {seq}) does not link to the row before it ({after}): a row "
-                              f"was removed, replaced or altered", ident)
+                return broken(_("decision {id} (seq {seq}) does not link to the row before it ({after}): a row was "
+                                "removed, replaced or altered", id=ident, seq=seq, after=after), ident)
             try:
                 values["created_at"] = _moment(values["created_at"])
                 values["as_of"] = _day(values["as_of"])
                 computed = row_hash(_RowView(values))
                 leaf = merkle.leaf_hash(merkle.leaf_data(values["row_hash"]))
             except (MalformedRow, UnknownScheme, ValueError) as exc:
-                return broken(f"decision {ident} (seq {seq}) was altered: {exc}", ident)
+                return broken(_("decision {id} (seq {seq}) was altered: {why}", id=ident, seq=seq, why=exc), ident)
             if computed != values["row_hash"]:
-                return broken(f"decision {ident} (seq {seq}) was altered: its content no longer matches its hash",
-                              ident)
+                return broken(_("decision {id} (seq {seq}) was altered: its content no longer matches its hash",
+                                id=ident, seq=seq), ident)
             acc.append(leaf)
             prev_hash, prev_seq, prev_id = values["row_hash"], seq, ident
             failed = at_size()
             if failed:
                 return failed
     except Exception as exc:  # noqa: BLE001 - a row the driver cannot even read is a finding, not a crash
-        return broken(f"the row after seq {prev_seq} cannot be read ({exc.__class__.__name__}): the store was "
-                      f"altered outside the service", None)
+        return broken(_("the row after seq {seq} cannot be read ({error}): the store was altered outside the "
+                        "service", seq=prev_seq, error=exc.__class__.__name__), None)
     head = session.get(ChainHead, 1)
     if head is None or head.seq != prev_seq or head.row_hash != prev_hash:
-        shown = f"seq {head.seq}" if head else "missing"
-        return broken(f"the chain head ({shown}) does not match the last stored decision (seq {prev_seq}, "
-                      f"{prev_id}): the latest decision(s) were removed", prev_id)
+        shown = f"seq {head.seq}" if head else _("missing")
+        return broken(_("the chain head ({head}) does not match the last stored decision (seq {seq}, {id}): the "
+                        "latest decision(s) were removed", head=shown, seq=prev_seq, id=prev_id), prev_id)
     if latest is not None and latest.tree_size > count:
-        return broken(f"the log holds {count} decision(s) but the checkpoint signed at {latest.time} holds "
-                      f"{latest.tree_size}: decisions after seq {count} were removed", prev_id)
+        return broken(_("the log holds {count} decision(s) but the checkpoint signed at {time} holds {size}: "
+                        "decisions after seq {count} were removed", count=count, time=latest.time,
+                        size=latest.tree_size), prev_id)
     for edition in session.execute(select(Edition)).scalars():
         from engine.policy.compiler import content_hash
         if content_hash(jsontext.loads(edition.bundle_json)) != edition.content_hash:
-            return broken(f"stored edition {edition.policy_id}@{edition.version} ({edition.content_hash}) was "
-                          f"altered: its texts no longer match its hash", None)
+            return broken(_("stored edition {edition} ({hash}) was altered: its texts no longer match its hash",
+                            edition=f"{edition.policy_id}@{edition.version}", hash=edition.content_hash), None)
     for authority in session.execute(select(AuthorityText)).scalars():
         from engine.statement.authority import text_hash
         if text_hash(authority.text) != authority.hash:
-            return broken(f"stored authority text {authority.folder} ({authority.hash}) was altered: it no longer "
-                          "matches its hash", None)
+            return broken(_("stored authority text {folder} ({hash}) was altered: it no longer matches its hash",
+                            folder=authority.folder, hash=authority.hash), None)
     return ChainReport(True, count, prev_seq, root_hash=hex_root(acc.root()), checkpoints_checked=matched,
                        latest_checkpoint=latest)
 
@@ -169,7 +178,7 @@ def leaf_hashes(session: Session, upto: int | None = None) -> list[bytes]:
     out, expected = [], 1
     for seq, text in session.execute(query.execution_options(yield_per=5000)):
         if seq != expected:
-            raise CheckpointError(f"decision seq {expected} is missing: the log has a gap")
+            raise CheckpointError(_("decision seq {seq} is missing: the log has a gap", seq=expected))
         out.append(merkle.leaf_hash(merkle.leaf_data(text)))
         expected += 1
     return out
@@ -186,11 +195,12 @@ def issue_checkpoint(session: Session, signer: Signer, sink: Sink) -> Checkpoint
     if previous is not None:
         check(previous, signer.public)
         if len(leaves) < previous.tree_size:
-            raise CheckpointError(f"the log holds {len(leaves)} decision(s), fewer than the last checkpoint "
-                                  f"({previous.tree_size}, {previous.time}): refusing to sign a truncated log")
+            raise CheckpointError(_("the log holds {count} decision(s), fewer than the last checkpoint ({size}, "
+                                    "{time}): refusing to sign a truncated log", count=len(leaves),
+                                    size=previous.tree_size, time=previous.time))
         if hex_root(merkle.root(leaves[:previous.tree_size])) != previous.root_hash:
-            raise CheckpointError(f"the first {previous.tree_size} decision(s) no longer match the last checkpoint "
-                                  f"({previous.time}): refusing to sign a rewritten log")
+            raise CheckpointError(_("the first {size} decision(s) no longer match the last checkpoint ({time}): "
+                                    "refusing to sign a rewritten log", size=previous.tree_size, time=previous.time))
     since = previous.tree_size if previous else 0
     for values in _raw_rows(session, 1000, after_seq=since):
         try:
@@ -200,8 +210,8 @@ def issue_checkpoint(session: Session, signer: Signer, sink: Sink) -> Checkpoint
         except (MalformedRow, UnknownScheme, ValueError):
             intact = False
         if not intact:
-            raise CheckpointError(f"decision {values['id']} (seq {values['seq']}) does not match its hash: "
-                                  f"refusing to sign (run `almp audit verify`)")
+            raise CheckpointError(_("decision {id} (seq {seq}) does not match its hash: refusing to sign (run "
+                                    "`almp audit verify`)", id=values["id"], seq=values["seq"]))
     checkpoint = signer.sign(len(leaves), hex_root(merkle.root(leaves)))
     sink.append(checkpoint)
     return checkpoint
@@ -212,13 +222,14 @@ def inclusion_proof(session: Session, decision_id: str, tree_size: int | None = 
     """Proof that a decision is leaf ``seq - 1`` of the tree of ``tree_size`` (default: the whole log)."""
     row = session.execute(select(Decision.seq, Decision.row_hash).where(Decision.id == decision_id)).one_or_none()
     if row is None:
-        raise LookupError(f"no decision '{decision_id}'")
+        raise LookupError(_("no decision '{id}'", id=decision_id))
     leaves = leaf_hashes(session, tree_size)
     size = len(leaves)
     if tree_size is not None and size != tree_size:
-        raise CheckpointError(f"the log holds {size} decision(s), not {tree_size}")
+        raise CheckpointError(_("the log holds {count} decision(s), not {size}", count=size, size=tree_size))
     if row.seq > size:
-        raise CheckpointError(f"decision {decision_id} (seq {row.seq}) came after the tree of size {size}")
+        raise CheckpointError(_("decision {id} (seq {seq}) came after the tree of size {size}", id=decision_id,
+                                seq=row.seq, size=size))
     index = row.seq - 1
     return {"decision_id": decision_id, "leaf_index": index, "tree_size": size, "row_hash": row.row_hash,
             "leaf_hash": "sha256:" + leaves[index].hex(), "root_hash": hex_root(merkle.root(leaves)),
@@ -229,9 +240,10 @@ def consistency_proof(session: Session, first: int, second: int | None = None) -
     """Proof that the tree of ``first`` decisions is a prefix of the tree of ``second`` (default: the whole log)."""
     leaves = leaf_hashes(session, second)
     if second is not None and len(leaves) != second:
-        raise CheckpointError(f"the log holds {len(leaves)} decision(s), not {second}")
+        raise CheckpointError(_("the log holds {count} decision(s), not {size}", count=len(leaves), size=second))
     if not 0 < first <= len(leaves):
-        raise CheckpointError(f"no consistency proof from size {first} to size {len(leaves)}")
+        raise CheckpointError(_("no consistency proof from size {first} to size {second}", first=first,
+                                second=len(leaves)))
     return {"first": first, "second": len(leaves), "first_root": hex_root(merkle.root(leaves[:first])),
             "second_root": hex_root(merkle.root(leaves)),
             "proof": ["sha256:" + h.hex() for h in merkle.consistency_proof(first, leaves)]}

@@ -26,6 +26,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from engine.i18n import _
+
 from ..keymaterial import KeyMaterialError, key_path, read_or_create
 
 KEY_ENV = "ALMP_CHECKPOINT_KEY_FILE"
@@ -80,7 +82,7 @@ def load_public_key(text: str) -> Ed25519PublicKey:
         raw = base64.b64decode(candidate, validate=True)
         return Ed25519PublicKey.from_public_bytes(raw)
     except ValueError:
-        raise CheckpointError("the public key must be base64 of 32 bytes (as `almp audit public-key` prints)") \
+        raise CheckpointError(_("the public key must be base64 of 32 bytes (as `almp audit public-key` prints)")) \
             from None
 
 
@@ -113,28 +115,29 @@ def trusted_public_key(explicit: str | None = None) -> Ed25519PublicKey:
     try:
         return Signer.from_file(create=False).public
     except KeyMaterialError as exc:
-        raise CheckpointError(f"no public key to check checkpoints with: {exc}; give --public-key") from None
+        raise CheckpointError(_("no public key to check checkpoints with: {why}; give --public-key", why=exc)) \
+            from None
 
 
 def check(checkpoint: Checkpoint, public: Ed25519PublicKey) -> None:
     try:
         public.verify(base64.b64decode(checkpoint.signature, validate=True), checkpoint.message())
     except (InvalidSignature, ValueError):
-        raise CheckpointError(f"checkpoint of size {checkpoint.tree_size} at {checkpoint.time}: the signature "
-                              f"does not verify with key {key_id(public)}") from None
+        raise CheckpointError(_("checkpoint of size {size} at {time}: the signature does not verify with key {key}",
+                                size=checkpoint.tree_size, time=checkpoint.time, key=key_id(public))) from None
 
 
 def parse_line(line: str, where: str) -> Checkpoint:
     if len(line) > MAX_LINE:
-        raise CheckpointError(f"{where}: line longer than {MAX_LINE} characters")
+        raise CheckpointError(_("{where}: line longer than {n} characters", where=where, n=MAX_LINE))
     try:
         data = json.loads(line)
         cp = Checkpoint(origin=str(data["origin"]), tree_size=data["tree_size"], root_hash=str(data["root_hash"]),
                         time=str(data["time"]), key_id=str(data["key_id"]), signature=str(data["signature"]))
     except (ValueError, KeyError, TypeError):
-        raise CheckpointError(f"{where}: not a checkpoint line") from None
+        raise CheckpointError(_("{where}: not a checkpoint line", where=where)) from None
     if not isinstance(cp.tree_size, int) or isinstance(cp.tree_size, bool) or cp.tree_size < 0:
-        raise CheckpointError(f"{where}: tree_size must be a whole number")
+        raise CheckpointError(_("{where}: tree_size must be a whole number", where=where))
     return cp
 
 
@@ -161,7 +164,8 @@ class Sink:
         except FileNotFoundError:
             return []
         except (OSError, UnicodeDecodeError) as exc:
-            raise CheckpointError(f"{self.path}: cannot read ({exc.__class__.__name__})") from None
+            raise CheckpointError(_("{path}: cannot read ({error})", path=self.path, error=exc.__class__.__name__)) \
+                from None
         return [parse_line(line, f"{self.path}:{number}")
                 for number, line in enumerate(text.splitlines(), 1) if line.strip()]
 

@@ -26,7 +26,7 @@ def sql(url: str, statement: str, **params) -> None:
 
 
 def verify(url, capsys) -> tuple[int, str]:
-    code = main(["audit", "verify", "--database", url])
+    code = main(["--lang", "en", "audit", "verify", "--database", url])
     out = capsys.readouterr()
     return code, out.out + out.err
 

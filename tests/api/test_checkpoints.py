@@ -123,7 +123,7 @@ def logged(client):
 
 
 def cli(capsys, *argv) -> tuple[int, str, str]:
-    code = main(list(argv))
+    code = main(["--lang", "en", *argv])
     out = capsys.readouterr()
     return code, out.out, out.err
 
