@@ -46,7 +46,7 @@ def build_router() -> APIRouter:
                                     404: {"model": Problem, "description": "no such decision"}})
     router.add_api_route("/decisions/{decision_id}/replay", replay, methods=["POST"], response_model=ReplayOut,
                          tags=["audit"], dependencies=[Depends(_no_null_body)],
-                         responses={**_AUTH, **_TOO_LARGE,
+                         responses={**_AUTH, **_TOO_LARGE, 200: {"headers": integrity.HEADER_DOC},
                                     404: {"model": Problem, "description": "no such decision or version"},
                                     422: {"model": ValidationErrorOut,
                                           "description": "bad body, or the stored input does not fit the "
@@ -96,5 +96,9 @@ async def _no_null_body(request: Request) -> None:
 def replay(decision_id: str, service: ServiceDep, key: Auditor,
            request: Annotated[ReplayRequest, Body()] = None):
     """Re-evaluate under the exact stored edition (identical true/false plus differences), or, given a
-    version, a what-if under that edition of the same programme."""
-    return ExactJSONResponse(service.replay(decision_id, request.version if request else None))
+    version, a what-if under that edition of the same programme. The ``Almp-Integrity`` header says whether
+    the stored row replayed passed its hash and chain checks."""
+    report = service.replay(decision_id, request.version if request else None)
+    with service.store.reading() as session:
+        checked = integrity.check(session, decision_id) or {"status": "failed"}
+    return ExactJSONResponse(report, headers={integrity.HEADER: checked["status"]})

@@ -70,3 +70,14 @@ def test_the_integrity_field_and_header_are_in_the_openapi(client):
     ref = ok["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
     schema = spec["components"]["schemas"][ref]
     assert "integrity" in schema["properties"] and "integrity" in schema["required"]
+
+
+def test_replaying_an_altered_row_is_flagged_too(client, db_url):
+    ids = _three(client)
+    sound = client.post(f"/v1/decisions/{ids[0]}/replay", headers=headers("audit"))
+    assert sound.status_code == 200 and sound.headers["Almp-Integrity"] == "ok"
+    sql(db_url, "UPDATE decisions SET caller = 'mallory' WHERE id = :id", id=ids[0])
+    altered = client.post(f"/v1/decisions/{ids[0]}/replay", headers=headers("audit"))
+    assert altered.status_code == 200 and altered.headers["Almp-Integrity"] == "failed"
+    spec = client.get("/openapi.json").json()
+    assert "Almp-Integrity" in spec["paths"]["/v1/decisions/{decision_id}/replay"]["post"]["responses"]["200"]["headers"]
