@@ -10,15 +10,17 @@ import datetime as dt
 import threading
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from markupsafe import Markup
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import PolicyNotFound
+from engine.statement import StatementError
 
-from ..pseudonym import is_pseudonym
 from ..service import DecisionNotFound, StoredInputMismatch
 from ..store.repository import get_bundle, verify_chain
-from .search import Criteria, find, pseudonym_column
+from .search import Criteria, callers as search_callers, find, pseudonym_column
 from .session import User, check_csrf, log_read, need
 from .views import page
 
@@ -70,26 +72,33 @@ def _date(text) -> dt.date | None:
         return None
 
 
-def _criteria(form) -> tuple[Criteria, str]:
-    """Search criteria from the form; a codice fiscale is turned into its pseudonym here, never kept."""
-    notice = ""
-    subject = "".join(str(form.get("soggetto") or "").split())[:80]
-    pseudonym = ""
-    if subject:
-        if is_pseudonym(subject.lower()):
-            pseudonym = subject.lower()
-        else:
-            try:
-                from ..pseudonym import of_codice_fiscale
-                pseudonym = of_codice_fiscale(subject)
-            except (ValueError, TypeError):
-                notice = "Il soggetto va indicato con il codice fiscale o con il suo pseudonimo (ps1:…)."
-        if pseudonym and pseudonym_column() is None:
-            notice = ("Il registro di questa installazione non conserva ancora lo pseudonimo del soggetto: "
-                      "la ricerca per soggetto non è disponibile.")
+def subject_pseudonyms(text: str, callers) -> tuple[tuple[str, ...], str]:
+    """The pseudonyms a subject is stored under, computed here and never kept, with a notice when the
+    text cannot be one: a codice fiscale (checked), a pseudonym (ps1:…), or a caller's subject id
+    (its pseudonym is scoped to the caller, so one per caller in the log)."""
+    from stdnum.it import codicefiscale
+
+    from .. import pseudonym
+    text = "".join(str(text or "").split())[:pseudonym.MAX_IDENTIFIER]
+    if not text:
+        return (), ""
+    if pseudonym.is_pseudonym(text.lower()):
+        return (text.lower(),), ""
+    if codicefiscale.is_valid(text):
+        return (pseudonym.of_codice_fiscale(text),), ""
+    if len(text) in (11, 16) and text.isalnum() and any(c.isdigit() for c in text):
+        return (), "Il codice fiscale indicato non è valido (controlli il carattere di controllo)."
+    return tuple(pseudonym.of_subject_id(text, caller) for caller in callers()), ""
+
+
+def _criteria(form, callers) -> tuple[Criteria, str]:
+    """Search criteria from the form; a codice fiscale or subject id is turned into its pseudonym here, never kept."""
+    pseudonyms, notice = subject_pseudonyms(form.get("soggetto"), callers)
+    if str(form.get("soggetto") or "").strip() and not pseudonyms:
+        pseudonyms = ("-",)  # a bad code, or a subject id no caller has used: nothing can match
     criteria = Criteria(
         decision_id=str(form.get("id") or "").strip()[:64],
-        pseudonym=pseudonym,
+        pseudonyms=pseudonyms,
         programme=str(form.get("programma") or "").strip()[:128],
         version=str(form.get("edizione") or "").strip()[:64],
         outcome=str(form.get("esito") or "") if form.get("esito") in OUTCOMES else "",
@@ -116,7 +125,14 @@ async def decisioni(request: Request, user: Auditor):
 async def cerca(request: Request, user: Auditor):
     await check_csrf(request)
     form = await request.form(max_fields=50, max_files=0)
-    criteria, notice = _criteria(form)
+    store = service(request).store
+
+    def callers():
+        with store.reading() as session:
+            return search_callers(session)
+    criteria, notice = _criteria(form, callers)
+    if criteria.pseudonyms:
+        log_read(user, "decision search by subject", "-")
     return _search_page(request, user, criteria, notice)
 
 
@@ -145,8 +161,19 @@ def _decision_page(request: Request, user: User, decision_id: str, **extra):
         pass
     subject = decision.input.get("person") or decision.input.get("subject") or decision.input.get("plan") \
         or decision.input.get("claim") or {}
+    statement, statement_error = _statement_html(svc, user, decision.id)
     return page(request, "decisione.html", user=user, d=decision, facts=subject, others=others,
-                chain=chain_status(request), read=_reader(svc.registry.dictionary), **extra)
+                chain=chain_status(request), read=_reader(svc.registry.dictionary), statement=statement,
+                statement_error=statement_error, **extra)
+
+
+def _statement_html(svc, user: User, decision_id: str) -> tuple[Markup | None, str]:
+    """The statement of reasons inline (the engine's own escaped HTML, as GET /v1/decisions/{id}/statement
+    gives it); a decision whose statement cannot be made still opens, saying why."""
+    try:
+        return Markup(svc.statements.html_fragment(decision_id, caller=user.name)), ""
+    except (StatementError, PolicyNotFound) as exc:
+        return None, str(exc)
 
 
 def _reader(dictionary):
@@ -187,6 +214,25 @@ async def rivaluta(request: Request, decision_id: str, user: Auditor):
     except PolicyNotFound as exc:
         whatif, error = None, str(exc)
     return _decision_page(request, user, decision.id, whatif=whatif, whatif_version=version, whatif_error=error)
+
+
+STATEMENT_FILES = {"pdf": "application/pdf", "odt": "application/vnd.oasis.opendocument.text"}
+
+
+@router.get("/decisioni/{decision_id}/motivazione.{fmt}")
+async def motivazione(request: Request, decision_id: str, fmt: str, user: Auditor):
+    """The statement of reasons as a file: PDF/A for the archive, or ODT to edit (the API's own renderer)."""
+    if fmt not in STATEMENT_FILES:
+        raise StarletteHTTPException(404)
+    decision = _decision(request, decision_id)
+    try:
+        body = await run_in_threadpool(service(request).statements.document, decision.id, fmt, caller=user.name)
+    except StatementError as exc:
+        return page(request, "errore.html", status_code=409, user=user, title="Motivazione non disponibile",
+                    message="La motivazione di questa decisione non si può produrre con questa versione.",
+                    detail=str(exc))
+    return Response(body, media_type=STATEMENT_FILES[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="motivazione-{decision.id}.{fmt}"'})
 
 
 @router.get("/decisioni/{decision_id}/edizione")

@@ -20,7 +20,7 @@ SCAN = 5000
 @dataclass
 class Criteria:
     decision_id: str = ""
-    pseudonym: str = ""
+    pseudonyms: tuple[str, ...] = ()  # the subject's pseudonyms (a subject id has one per caller)
     programme: str = ""
     version: str = ""
     outcome: str = ""  # "" | ammesso | non-ammesso
@@ -30,7 +30,7 @@ class Criteria:
 
     @property
     def empty(self) -> bool:
-        return not any((self.decision_id, self.pseudonym, self.programme, self.version, self.outcome, self.kind,
+        return not any((self.decision_id, self.pseudonyms, self.programme, self.version, self.outcome, self.kind,
                         self.start, self.end))
 
 
@@ -50,8 +50,13 @@ class Found:
 
 
 def pseudonym_column():
-    """The decision table's subject pseudonym column, once the store records one."""
-    return getattr(Decision, "subject_pseudonym", None)
+    """The decision table's subject pseudonym column (``api.subjects``: the keyed hash of a codice fiscale)."""
+    return getattr(Decision, "subject", None)
+
+
+def callers(session) -> list[str]:
+    """Every caller that stored a decision: a subject id's pseudonym is scoped to the caller that sent it."""
+    return list(session.execute(select(Decision.caller).distinct().limit(1000)).scalars())
 
 
 def find(session, criteria: Criteria, limit: int = LIMIT) -> tuple[list[Found], bool]:
@@ -59,11 +64,11 @@ def find(session, criteria: Criteria, limit: int = LIMIT) -> tuple[list[Found], 
     query = select(Decision)
     if criteria.decision_id:
         query = query.where(Decision.id == criteria.decision_id)
-    if criteria.pseudonym:
+    if criteria.pseudonyms:
         column = pseudonym_column()
         if column is None:
             return [], False
-        query = query.where(column == criteria.pseudonym)
+        query = query.where(column.in_(criteria.pseudonyms))
     if criteria.programme:
         query = query.where(Decision.policy_id == criteria.programme)
     if criteria.version:

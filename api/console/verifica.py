@@ -13,7 +13,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
+from engine.decide.screening import editions_in_force
 from engine.errors import InputErrors, PolicyNotFound
+from engine.policy.codice_fiscale import FIELD as CF_FIELD
+from engine.policy.contract import fact_contract
 
 from .. import jsontext
 from ..service import run_engine
@@ -37,11 +40,14 @@ class Field:
     name: str
     label: str
     description: str
-    kind: str  # date | int | decimal | boolean | enum | list
+    kind: str  # date | int | decimal | boolean | enum | list | text
     values: tuple
     nullable: bool
-    labels: dict  # value -> Italian words (the fact dictionary's value_labels)
+    labels: dict  # value -> Italian words (the contract's titles of the allowed values)
     value: object = None  # what the operator entered (text, or a list for list facts)
+    minimum: object = None
+    maximum: object = None
+    needed: bool = True  # the contract's x-almp-required-for-decided
 
 
 def _choices(registry, as_of: dt.date) -> list:
@@ -56,27 +62,84 @@ def _choices(registry, as_of: dt.date) -> list:
 
 def editions_for(registry, choice: str, as_of: dt.date) -> list:
     if choice == ALL:
-        return [p for p in registry.policies
-                if p.subject == "person" and p.status != "draft" and p.in_force(as_of)]
+        return editions_in_force(registry, as_of)
     policy_id, _, version = choice.partition("@")
     return [registry.get(policy_id, version or None, as_of)]
 
 
+def _allowed(any_of: list) -> tuple[tuple, dict]:
+    """The values to offer and their Italian titles. A region is accepted by its code, its ISTAT code
+    and its name: the form offers one entry per region (the code, titled by the official name)."""
+    values, labels, seen = [], {}, {}
+    for choice in any_of:
+        value, title = choice.get("const"), str(choice.get("title", ""))
+        if value is None:
+            continue  # null: the form's own "non applicabile"
+        plain = title.removesuffix(" (codice ISTAT)")
+        if plain in seen:
+            if not str(seen[plain]).isdigit() or str(value).isdigit():
+                continue
+            values.remove(seen[plain])  # a name beats an ISTAT code as the value sent
+            del labels[seen[plain]]
+        elif values and value == title and labels[values[-1]].endswith(" " + title):
+            continue  # an autonomous province by name, after its ISTAT code
+        seen[plain] = value
+        values.append(value)
+        labels[value] = plain
+    return tuple(values), labels
+
+
+def _field(name: str, schema: dict) -> Field:
+    types = schema.get("type")
+    types = set(types) if isinstance(types, list) else {types}
+    nullable = "null" in types
+    labels: dict = {}
+    values: tuple = ()
+    if "array" in types:
+        kind = "list"
+        values, labels = _allowed((schema.get("items") or {}).get("anyOf") or [])
+    elif "anyOf" in schema:
+        kind = "enum"
+        values, labels = _allowed(schema["anyOf"])
+    elif "boolean" in types:
+        kind = "boolean"
+    elif "integer" in types:
+        kind = "int"
+    elif schema.get("format") == "date":
+        kind = "date"
+    elif "number" in types:
+        kind = "decimal"
+    else:
+        kind = "text"
+    # the contract's descriptions are the dictionary's notes in English: the form shows the Italian title only
+    return Field(name, schema.get("title") or name, "", kind, values, nullable, labels,
+                 minimum=schema.get("minimum"), maximum=schema.get("maximum"),
+                 needed=bool(schema.get("x-almp-required-for-decided")))
+
+
 def fields_for(editions: list) -> list[Field]:
-    names: set[str] = set()
+    """The form, from the editions' fact contracts (engine.policy.contract: the JSON Schema the API
+    publishes at /v1/policies/{id}/{version}/facts), in the fact dictionary's order."""
+    properties: dict = {}
+    needed: set = set()
     dictionary = None
     for policy in editions:
         dictionary = policy.dictionary
-        names |= dictionary.closure(set(policy.needed_inputs))
+        for name, schema in fact_contract(policy)["properties"].items():
+            properties.setdefault(name, schema)
+            if schema.get("x-almp-required-for-decided"):
+                needed.add(name)
     if dictionary is None:
         return []
+    order = {name: i for i, name in enumerate(dictionary.facts)}
     out = []
-    for name in [n for n in dictionary.facts if n in names]:  # dictionary order: the order officers know
-        fact = dictionary.facts[name]
-        kind = fact.type.kind
-        values = fact.type.values if kind == "enum" else fact.type.item.values if kind == "list" else ()
-        out.append(Field(name, fact.label, fact.description, "boolean" if kind == "bool" else kind, tuple(values),
-                         fact.nullable, dict(getattr(fact, "value_labels", None) or {})))
+    for name in sorted(properties, key=lambda n: (n != CF_FIELD, order.get(n, len(order)), n)):
+        field = _field(name, {**properties[name], "x-almp-required-for-decided": name in needed})
+        if name == CF_FIELD:
+            field.kind, field.label = "text", "Codice fiscale (facoltativo)"
+            field.description = ("Se indicato, data di nascita e genere si ricavano dal codice; la decisione "
+                                 "registrata ne conserva solo lo pseudonimo.")
+        out.append(field)
     return out
 
 
@@ -109,9 +172,10 @@ def read_form(form, fields: list[Field]) -> tuple[dict, list[Field]]:
 def evaluate_one(service, policy, facts: dict, as_of: dt.date) -> dict:
     """The answer for one edition from the facts known so far (nothing stored)."""
     needed = policy.dictionary.closure(set(policy.needed_inputs))
-    mine = {k: v for k, v in facts.items() if k in needed}
+    mine = {k: v for k, v in facts.items() if k in needed or k == CF_FIELD}
     missing = [policy.dictionary.facts[n] for n in sorted(needed - set(mine))]
-    out = {"policy": policy, "missing": missing, "problems": [], "result": None, "state": "da-completare"}
+    out = {"policy": policy, "missing": missing, "problems": [], "result": None, "state": "da-completare",
+           "open": None}
     try:
         # the same run as POST /v1/eligibility, so the page and the API cannot disagree
         result = run_engine("eligibility", policy, mine, as_of)
@@ -124,12 +188,23 @@ def evaluate_one(service, policy, facts: dict, as_of: dt.date) -> dict:
     # the engine answers from the facts given: decided (even with facts missing) or still open
     out["state"] = {"eligible": "ammesso", "not_eligible": "non-ammesso"}.get(result.get("outcome"), "da-completare")
     if result.get("outcome") == "undetermined":
+        # partial evaluation: which facts are still needed, the one that settles most first, and what
+        # the answer can still become
         out["result"] = None
+        out["open"] = _open(policy, result)
         out["missing"] = [policy.dictionary.facts[n] for n in result.get("missing", [])] or missing
         return out
     out["missing"] = [policy.dictionary.facts[n] for n in result.get("missing", [])]
     out["services"] = _services(policy, (result.get("band") or {}).get("id")) if result["eligible"] else []
     return out
+
+
+def _open(policy, result: dict) -> dict:
+    possible = result.get("possible") or {}
+    ask = [(policy.dictionary.facts[a["fact"]], a.get("settles")) for a in result.get("ask_next") or []
+           if a.get("fact") in policy.dictionary.facts]
+    return {"ask_next": ask[0] if ask else None, "outcomes": possible.get("outcomes") or [],
+            "bands": possible.get("bands") or [], "amount": possible.get("amount"), "exact": result.get("exact")}
 
 
 def _services(policy, band_id) -> list:
@@ -210,6 +285,8 @@ async def registra(request: Request, user: Operator):
     svc = service(request)
     results = answers(svc, editions, facts, as_of)
     token = (form.get("token") or "")[:64]
+    if choice == ALL:
+        return await _register_screening(request, user, svc, form, as_of, fields, editions, facts, results, token)
     stored = []
     for answer in results:
         if answer["result"] is None:
@@ -217,7 +294,7 @@ async def registra(request: Request, user: Operator):
         policy = answer["policy"]
         needed = policy.dictionary.closure(set(policy.needed_inputs))
         body = {"policy": policy.id, "version": policy.version, "as_of": as_of,
-                "person": {k: v for k, v in facts.items() if k in needed}}
+                "person": {k: v for k, v in facts.items() if k in needed or k == CF_FIELD}}
         # the form's token makes a double submit return the same decisions, never new ones
         key = f"console:{token}:{policy.key}" if token else None
         try:
@@ -236,3 +313,24 @@ async def registra(request: Request, user: Operator):
                     editions=editions, answers=results, token=token,
                     notice="Nessuna decisione da registrare: mancano ancora dei fatti per decidere.")
     return page(request, "registrata.html", user=user, stored=stored, as_of=as_of)
+
+
+async def _register_screening(request, user, svc, form, as_of, fields, editions, facts, results, token):
+    """Screening submitted: one decision per programme in force, stored exactly as POST /v1/screening does."""
+    from ..screening import screening
+    body = {"as_of": as_of, "person": facts, "authority": None}
+    try:
+        answer = await screening(svc, body, caller=user.name,
+                                 idempotency_key=f"console:{token}:screening" if token else None)
+    except (IdempotencyConflict, InputErrors) as exc:
+        notice = ("Questa verifica era già stata registrata con fatti diversi: nulla è stato cambiato."
+                  if isinstance(exc, IdempotencyConflict) else
+                  "Dati da correggere: " + "; ".join(p.message for p in exc.problems[:5]))
+        return page(request, "verifica.html", status_code=409 if isinstance(exc, IdempotencyConflict) else 422,
+                    user=user, choices=_choices(svc.registry, as_of), choice=ALL, as_of=as_of, fields=fields,
+                    editions=editions, answers=results, token=secrets.token_urlsafe(16), notice=notice)
+    by_key = {(p.id, p.version): p for p in editions}
+    stored = [{"id": r["decision_id"], "policy": by_key.get((r["policy"], r["version"])), "result": r,
+               "created": True} for r in answer["results"]]
+    return page(request, "registrata.html", user=user, stored=[s for s in stored if s["policy"] is not None],
+                as_of=as_of)

@@ -43,6 +43,8 @@ def build_app(database_url: str, keys: KeyRing | None = None):
 @pytest.fixture(autouse=True)
 def _console_secret(tmp_path, monkeypatch):
     monkeypatch.setenv("ALMP_CONSOLE_SECRET_FILE", str(tmp_path / "console.secret"))
+    if "ALMP_PSEUDONYM_KEY_FILE" not in os.environ or "console-live" not in os.environ["ALMP_PSEUDONYM_KEY_FILE"]:
+        monkeypatch.setenv("ALMP_PSEUDONYM_KEY_FILE", str(tmp_path / "pseudonym.key"))
 
 
 @pytest.fixture
@@ -79,6 +81,7 @@ def live_server(tmp_path_factory):
     import uvicorn
     folder = tmp_path_factory.mktemp("console-live")
     os.environ["ALMP_CONSOLE_SECRET_FILE"] = str(folder / "console.secret")
+    os.environ["ALMP_PSEUDONYM_KEY_FILE"] = str(folder / "pseudonym.key")
     app = build_app(f"sqlite:///{folder / 'live.db'}")
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))

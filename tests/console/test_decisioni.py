@@ -2,18 +2,25 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 from .conftest import csrf_of, sign_in
 from .test_verifica import DUL_IV, dul_iv_case, form_of, open_form
 
 
-def stored_decision(client) -> str:
+# the codice fiscale of a man born on 10/01/1981 (the DUL IV case's person), check character by python-stdnum
+CODICE_FISCALE = "RSSMRA81A10F205A"
+
+
+def stored_decision(client, codice_fiscale: str | None = None) -> str:
     """Store one DUL IV decision through the operator's form; returns its id."""
     case = dul_iv_case(0)
     sign_in(client, "operatore")
     html = open_form(client, day=case["as_of"].isoformat())
-    body = {"csrf_token": csrf_of(html), "programma": DUL_IV, "data": case["as_of"].isoformat(), "token": "x",
+    body = {"csrf_token": csrf_of(html), "programma": DUL_IV, "data": case["as_of"].isoformat(), "token": uuid.uuid4().hex,
             **form_of(case["person"])}
+    if codice_fiscale:
+        body["f_codice_fiscale"] = codice_fiscale
     text = client.post("/console/verifica/registra", data=body).text
     start = text.index("<code>", text.index('id="decisioni-registrate"')) + len("<code>")
     return text[start:text.index("</code>", start)]
@@ -90,3 +97,67 @@ def test_an_altered_row_breaks_the_chain_status(console_client):
     token = csrf_of(console_client.get("/console/decisioni").text)
     chain = console_client.post("/console/decisioni/catena", data={"csrf_token": token}).text
     assert "Catena interrotta" in chain and decision_id in chain
+
+
+def test_the_statement_reads_inline_and_downloads_as_pdf(console_client):
+    import io
+
+    import pypdf
+    decision_id = stored_decision(console_client)
+    sign_in(console_client, "revisore")
+    page = console_client.get(f"/console/decisioni/{decision_id}").text
+    inline = page[page.index('id="testo-motivazione"'):]
+    assert "Motivazione del provvedimento" in inline and "Fatti accertati" in inline
+    assert f"/console/decisioni/{decision_id}/motivazione.pdf" in page
+    pdf = console_client.get(f"/console/decisioni/{decision_id}/motivazione.pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert f'filename="motivazione-{decision_id}.pdf"' in pdf.headers["content-disposition"]
+    assert pdf.content.startswith(b"%PDF")
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "ammessa al programma" in " ".join(text.split()) and decision_id in text.replace("\n", "")
+    assert console_client.get(f"/console/decisioni/{decision_id}/motivazione.exe").status_code == 404
+
+
+def test_the_statement_needs_the_auditor(console_client):
+    decision_id = stored_decision(console_client)  # signed in as the operator
+    response = console_client.get(f"/console/decisioni/{decision_id}/motivazione.pdf")
+    assert response.status_code == 403 and not response.content.startswith(b"%PDF")
+
+
+def test_find_by_subject_codice_fiscale_never_in_a_url(console_client):
+    with_code = stored_decision(console_client, CODICE_FISCALE)
+    without = stored_decision(console_client)
+    sign_in(console_client, "revisore")
+    token = csrf_of(console_client.get("/console/decisioni").text)
+    found = console_client.post("/console/decisioni", data={"csrf_token": token, "soggetto": CODICE_FISCALE.lower()})
+    assert with_code in found.text and without not in found.text
+    assert CODICE_FISCALE not in found.text and CODICE_FISCALE not in str(found.url)
+    from api.pseudonym import of_codice_fiscale
+    by_pseudonym = console_client.post("/console/decisioni", data={"csrf_token": token,
+                                                                   "soggetto": of_codice_fiscale(CODICE_FISCALE)})
+    assert with_code in by_pseudonym.text and without not in by_pseudonym.text
+    other = console_client.post("/console/decisioni", data={"csrf_token": token, "soggetto": "BNCGNN80A01F205W"})
+    assert with_code not in other.text
+    bad = console_client.post("/console/decisioni", data={"csrf_token": token, "soggetto": "RSSMRA81A10F205B"})
+    assert "non è valido" in bad.text and with_code not in bad.text
+    page = console_client.get(f"/console/decisioni/{with_code}").text
+    assert CODICE_FISCALE not in page and of_codice_fiscale(CODICE_FISCALE)[:20] in page
+
+
+def test_find_by_a_callers_subject_id(console_client):
+    """A subject id is pseudonymised per caller (api.pseudonym): the search tries every caller in the log."""
+    from sqlalchemy import update
+
+    from api.pseudonym import of_subject_id
+    from api.store.tables import Decision
+    decision_id = stored_decision(console_client)
+    service = console_client.app.state.service
+    with service.store.transaction() as session:  # as a caller sending its own subject id would have it stored
+        session.execute(update(Decision).where(Decision.id == decision_id)
+                        .values(subject=of_subject_id("sportello-42", "operatore.rossi")))
+    sign_in(console_client, "revisore")
+    token = csrf_of(console_client.get("/console/decisioni").text)
+    found = console_client.post("/console/decisioni", data={"csrf_token": token, "soggetto": "sportello-42"}).text
+    assert decision_id in found
+    other = console_client.post("/console/decisioni", data={"csrf_token": token, "soggetto": "sportello-43"}).text
+    assert decision_id not in other and "Nessuna decisione trovata" in other

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from .conftest import assert_accessible, browser_sign_in
+from .test_decisioni import CODICE_FISCALE
 from .test_verifica import dul_iv_case
 
 
@@ -23,32 +24,41 @@ def fill_person(page, person: dict) -> None:
 
 
 def test_operator_screens_then_auditor_replays(live_server, new_page):
+    """An operator screens a person against every programme from partial facts, completes them and
+    records the decisions; an auditor finds them by codice fiscale, reads and downloads the statement,
+    replays the decision and checks the chain."""
+    import io
+
+    import pypdf
     case = dul_iv_case(0)
     day = case["as_of"].isoformat()
     operator = new_page()
     browser_sign_in(operator, live_server, "operatore")
     operator.click("nav#menu-principale >> text=Verifica una persona")
     assert_accessible(operator)
-    operator.select_option("#programma", "lombardia/dote-unica-lavoro@2020")
-    operator.wait_for_url(re.compile(r".*programma=lombardia%2Fdote-unica-lavoro%402020.*"))
+    assert operator.input_value("#programma") == "*"  # screening: every programme in force
     operator.fill("#data", day)
     operator.locator("#data").dispatch_event("change")
     operator.wait_for_url(re.compile(rf".*data={day}.*"))
     # the URL changes before htmx has settled the new page: wait for the form of the chosen date
     operator.wait_for_selector(f"#modulo input[name=data][value='{day}']", state="attached")
     operator.wait_for_load_state("networkidle")
-    # partial facts: the answer says what is still needed, live
-    operator.fill("#f_birth_date", case["person"]["birth_date"].isoformat())
-    operator.locator("#f_birth_date").dispatch_event("change")
-    operator.wait_for_selector("#esito >> text=Fatti ancora necessari")
-    assert "Regione di residenza" in operator.inner_text("#esito")
+    # partial facts: the codice fiscale gives birth date and gender; the answer says what is still needed, live
+    operator.fill("#f_codice_fiscale", CODICE_FISCALE)
+    operator.locator("#f_codice_fiscale").dispatch_event("change")
+    operator.wait_for_selector("#esito >> text=Prossimo fatto da chiedere")
+    dul = operator.locator("#esito section", has_text="Dote Unica Lavoro – quarta fase")
+    assert "Da completare" in dul.inner_text() and "Regione di residenza" in dul.inner_text()
+    assert "Esiti ancora possibili" in dul.inner_text()
     assert_accessible(operator)
     fill_person(operator, case["person"])
-    operator.wait_for_selector("#esito >> text=Ammesso")
-    assert "1.800,00" in operator.inner_text("#esito")
+    operator.wait_for_selector("#esito section.ammesso >> text=Dote Unica Lavoro – quarta fase")
+    assert "1.800,00" in operator.inner_text("#esito section.ammesso")
     operator.click("#registra")
     operator.wait_for_selector("#decisioni-registrate")
-    decision_id = operator.inner_text("#decisioni-registrate code")
+    row = operator.locator("#decisioni-registrate tr", has_text="Dote Unica Lavoro – quarta fase")
+    assert "Ammesso, fascia 2" in row.inner_text()
+    decision_id = row.locator("code").inner_text()
     assert_accessible(operator)
     # the operator may not open the auditor's pages
     operator.goto(live_server + "/console/decisioni")
@@ -59,13 +69,22 @@ def test_operator_screens_then_auditor_replays(live_server, new_page):
     browser_sign_in(auditor, live_server, "revisore")
     auditor.click("nav#menu-principale >> text=Decisioni")
     assert_accessible(auditor)
-    auditor.fill("#id", decision_id)
+    auditor.fill("#soggetto", CODICE_FISCALE)
     auditor.click("#ricerca button[type=submit]")
+    auditor.wait_for_selector("#risultati")
+    assert CODICE_FISCALE not in auditor.url and CODICE_FISCALE not in auditor.content()
     auditor.click(f"#risultati a[href$='{decision_id}']")
     auditor.wait_for_selector("#esito-decisione")
     assert "fascia 2" in auditor.inner_text("#esito-decisione")
-    assert decision_id not in auditor.url.split("/decisioni/")[0]
+    assert "La persona è ammessa al programma" in auditor.inner_text("#testo-motivazione")
     assert_accessible(auditor)
+    with auditor.expect_download() as download:
+        auditor.click("#scarica-pdf")
+    assert download.value.suggested_filename == f"motivazione-{decision_id}.pdf"
+    pdf = open(download.value.path(), "rb").read()
+    assert pdf.startswith(b"%PDF")
+    text = " ".join(" ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages).split())
+    assert "La persona è ammessa al programma" in text and "1.800,00" in text
     auditor.click("#riesegui")
     auditor.wait_for_selector("#esito-riesecuzione")
     assert "risultato identico" in auditor.inner_text("#esito-riesecuzione")
