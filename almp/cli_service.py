@@ -20,6 +20,9 @@ def register(sub, commands) -> None:
     p.add_argument("--workers", type=int, default=1, help="worker processes (each evaluates one request at a time)")
     p.add_argument("--policies", help="policies folder (default: the shipped policies)")
     p.add_argument("--keys-file", help="API key file (default: ALMP_API_KEYS_FILE, else ./almp-keys.txt)")
+    p.add_argument("--checkpoint-every", type=float, default=300, metavar="SECONDS",
+                   help="sign a checkpoint of the decision log this often when it grew (default 300; 0: never; "
+                        "key and file as for `almp audit checkpoint`)")
     p.add_argument("--access-log", action="store_true",
                    help="log every request on stderr (off by default: decisions are recorded in the store, and "
                         "the log line costs about a tenth of a decision's time)")
@@ -119,6 +122,7 @@ def cmd_serve(args) -> int:
         os.environ["ALMP_POLICIES_CHECKED"] = "1"
     if args.keys_file:
         os.environ["ALMP_API_KEYS_FILE"] = args.keys_file
+    os.environ["ALMP_CHECKPOINT_EVERY"] = str(max(args.checkpoint_every, 0))
     print(f"almp: serving http://{args.host}:{args.port}/v1 (docs /docs, web console /console), "
           f"store {_safe(url)}", file=sys.stderr)
     # A worker that is still starting answers the supervisor's ping late on a busy machine; at

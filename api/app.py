@@ -65,8 +65,11 @@ def create_app(*, policies: str | Path | None = None, database_url: str | None =
 def app_from_env() -> FastAPI:
     """Factory for ``uvicorn --factory api.app:app_from_env`` (what ``almp serve`` runs)."""
     # ALMP_POLICIES_CHECKED=1: the parent `almp serve` has fully checked these files already
-    return create_app(migrate=os.environ.get("ALMP_MIGRATE", "1") != "0",
-                      analyse_bands=os.environ.get("ALMP_POLICIES_CHECKED") != "1")
+    app = create_app(migrate=os.environ.get("ALMP_MIGRATE", "1") != "0",
+                     analyse_bands=os.environ.get("ALMP_POLICIES_CHECKED") != "1")
+    from .checkpointer import start_from_env  # signed checkpoints every ALMP_CHECKPOINT_EVERY seconds
+    start_from_env(app)
+    return app
 
 
 def _errors(items: list[dict], status: int = 422) -> ExactJSONResponse:
