@@ -14,16 +14,18 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.i18n import N_, _
+
 from .store.chain import GENESIS, row_hash
 from .store.tables import ChainHead, Decision
 from .wire import StoredDecisionOut
 
 HEADER = "Almp-Integrity"
 PROBLEMS = {
-    "row_hash_mismatch": "the row's content no longer matches its own hash",
-    "previous_link_broken": "the row does not link to the row before it (removed or rewritten)",
-    "next_link_broken": "the row after it links to another hash: this row was rewritten",
-    "chain_head_mismatch": "the last row does not match the chain head: it was rewritten or rows were removed",
+    "row_hash_mismatch": N_("the row's content no longer matches its own hash"),
+    "previous_link_broken": N_("the row does not link to the row before it (removed or rewritten)"),
+    "next_link_broken": N_("the row after it links to another hash: this row was rewritten"),
+    "chain_head_mismatch": N_("the last row does not match the chain head: it was rewritten or rows were removed"),
 }
 
 
@@ -39,6 +41,11 @@ class CheckedDecisionOut(StoredDecisionOut):
 
 HEADER_DOC = {HEADER: {"description": "`ok`, or `failed` when the row failed its hash or chain checks (the body's "
                                       "`integrity` says which)", "schema": {"type": "string", "enum": ["ok", "failed"]}}}
+
+
+def describe(problem: str, lang: str | None = None) -> str:
+    """A failed check in words, for a person (the console)."""
+    return _(PROBLEMS[problem], lang=lang)
 
 
 def check(session: Session, decision_id: str) -> dict | None:

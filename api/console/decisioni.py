@@ -162,9 +162,14 @@ def _decision_page(request: Request, user: User, decision_id: str, **extra):
     subject = decision.input.get("person") or decision.input.get("subject") or decision.input.get("plan") \
         or decision.input.get("claim") or {}
     statement, statement_error = _statement_html(svc, user, decision.id)
+    from .. import integrity  # a row that fails its hash or chain checks is shown flagged, never as sound
+    with svc.store.reading() as session:
+        checked = integrity.check(session, decision.id) or {"status": "failed", "problems": []}
     return page(request, "decisione.html", user=user, d=decision, facts=subject, others=others,
                 chain=chain_status(request), read=_reader(svc.registry.dictionary), statement=statement,
-                statement_error=statement_error, **extra)
+                statement_error=statement_error,
+                integrity_problems=[integrity.describe(p) for p in checked["problems"]]
+                if checked["status"] == "failed" else None, **extra)
 
 
 def _statement_html(svc, user: User, decision_id: str) -> tuple[Markup | None, str]:
