@@ -6,6 +6,8 @@ and after it, or to the chain head).
 """
 from __future__ import annotations
 
+import pytest
+
 from .conftest import PERSON, decide, headers
 from .test_audit import sql
 
@@ -81,3 +83,27 @@ def test_replaying_an_altered_row_is_flagged_too(client, db_url):
     assert altered.status_code == 200 and altered.headers["Almp-Integrity"] == "failed"
     spec = client.get("/openapi.json").json()
     assert "Almp-Integrity" in spec["paths"]["/v1/decisions/{decision_id}/replay"]["post"]["responses"]["200"]["headers"]
+
+
+_ALTERATIONS = {
+    "created_at": lambda v: v + __import__("datetime").timedelta(seconds=1),
+    "policy_id": lambda v: v + "-x", "version": lambda v: "2019", "content_hash": lambda v: "sha256:" + "1" * 64,
+    "engine_version": lambda v: v + "+forged", "as_of": lambda v: v + __import__("datetime").timedelta(days=1),
+    "caller": lambda v: "mallory", "request_hash": lambda v: "sha256:" + "2" * 64,
+    "result_json": lambda v: v.replace('"eligible":true', '"eligible":false'),
+    "trace_json": lambda v: "[]" if v != "[]" else "null",
+    "idempotency_key": lambda v: "forged-key",
+}
+
+
+@pytest.mark.parametrize("column", sorted(_ALTERATIONS))
+def test_altering_any_covered_field_of_a_row_is_flagged(client, column):
+    ids = _three(client)
+    from api.store.tables import Decision
+    with client.app.state.service.store.transaction() as session:
+        row = session.query(Decision).filter_by(id=ids[1]).one()
+        setattr(row, column, _ALTERATIONS[column](getattr(row, column)))
+    response = _get(client, ids[1])
+    assert response.headers["Almp-Integrity"] == "failed", column
+    assert "row_hash_mismatch" in response.json()["integrity"]["problems"]
+    assert _get(client, ids[0]).headers["Almp-Integrity"] == "ok"
