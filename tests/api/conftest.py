@@ -6,7 +6,9 @@ own database) and are skipped, saying so, when it is unset.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import shutil
 import uuid
 import warnings
@@ -45,6 +47,49 @@ def eligibility_body(person=None, as_of="2014-03-01", version=None, **extra) -> 
     if version is not None:
         body["version"] = version
     return body
+
+
+# Personal values of the shared test inputs, and the shape of any codice fiscale: none may reach a log line.
+PERSONAL_VALUES = sorted({PERSON["birth_date"], PERSON_BOTH["birth_date"]})
+CODICE_FISCALE = re.compile(r"\b[A-Z]{6}[0-9LMNPQRSTUV]{2}[ABCDEHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]\b")
+
+
+class _Collect(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+        self.formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
+
+    def emit(self, record):
+        try:
+            self.lines.append(self.format(record))
+        except Exception:  # noqa: BLE001 - a record that cannot be formatted is not a leak to report here
+            pass
+
+
+def personal_data_in(lines: list[str], extra: tuple = ()) -> list[str]:
+    """The log lines holding a birth date of the test inputs, one of ``extra``, or a codice fiscale."""
+    values = [*PERSONAL_VALUES, *extra]
+    return [line for line in lines if any(v in line for v in values) or CODICE_FISCALE.search(line)]
+
+
+@pytest.fixture(autouse=True)
+def no_personal_data_in_logs():
+    """Every log line of every service test, at INFO and above (SQLAlchemy's statements included), is
+    searched for the personal values the tests send: a birth date or a codice fiscale fails the test."""
+    handler = _Collect()
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(min(level, logging.INFO) or logging.INFO)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    leaked = personal_data_in(handler.lines)
+    if leaked:
+        pytest.fail(f"{len(leaked)} log line(s) carry personal data, e.g. {leaked[0][:300]!r}")
 
 
 @pytest.fixture(scope="session")
