@@ -7,13 +7,14 @@ Each step calls the engine the way the CLI does (``almp validate``, ``almp test`
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.avviso import simulate as sim
-from engine.avviso.diff import diff_documents
+from engine.avviso.diff import diff_documents, sentences
 from engine.avviso.policytests import load_cases, run_case
 from engine.avviso.scaffold import ScaffoldError, base_edition, set_top_level
 from engine.avviso.synthetic import write_population
@@ -126,12 +127,69 @@ def run_draft_tests(registry: Registry, draft, base=None) -> tuple[list[CaseOutc
         case = {**case}
         case.pop("version", None)
         failures = run_case(combined, case, policy_id, draft.version, ReferenceBackend)
-        out.append(CaseOutcome(case["name"], line, failures))
+        out.append(CaseOutcome(case["name"], line, [in_italian(f) for f in failures]))
     return out, str(tests.relative_to(registry.root))
 
 
+# what ``almp test`` checks of a case, in an officer's words
+CASE_KEYS = {"eligible": "ammissione", "band": "fascia", "amount": "importo della dote", "duration_months": "durata (mesi)",
+             "points": "punti", "reasons": "motivi di esclusione", "dote": "dote", "total": "totale",
+             "payable": "importo liquidabile", "outcome": "pagamento a risultato", "instalments": "rate",
+             "lines": "righe", "not_paid": "voci non pagate", "violations": "violazioni"}
+_FAILURE = re.compile(r"^(\w+): expected (.*), got (.*)$", re.S)
+_ERROR = re.compile(r"^expected an? (\w+) error, got a (decision|result)$")
+
+
+MONEY_KEYS = {"amount", "dote", "total", "payable", "outcome"}
+
+
+def _shown(text: str, key: str) -> str:
+    words = {"True": "sì", "False": "no", "None": "nessuno"}
+    text = text.strip()
+    if text in words:
+        return words[text]
+    text = text.strip("'")
+    if key in MONEY_KEYS and re.fullmatch(r"-?\d+(\.\d+)?", text):
+        from .fmt import euro
+        return euro(text)
+    return text
+
+
+def in_italian(failure: str) -> str:
+    """A failed check of ``engine.avviso.policytests`` (English, for the CLI's logs) as the console says it."""
+    match = _FAILURE.match(failure)
+    if match:
+        key, want, got = match.groups()
+        return f"{CASE_KEYS.get(key, key)}: atteso {_shown(want, key)}, ottenuto {_shown(got, key)}"
+    match = _ERROR.match(failure)
+    if match:
+        return f"atteso un errore ({match.group(1)}), ottenuta invece una decisione"
+    for english, italian in (("input error: ", "errore nei dati: "), ("error: ", "errore: ")):
+        if failure.startswith(english):
+            return italian + failure[len(english):]
+    return failure
+
+
 def diff(base, draft) -> list:
-    return diff_documents(plain(base.document), plain(draft.document))
+    """The changes from ``base`` to ``draft``, each with its sentence in an officer's words (``almp diff``'s)."""
+    old, new = plain(base.document), plain(draft.document)
+    changes = diff_documents(old, new)
+    return [Worded(change, sentence) for change, sentence in
+            zip(changes, sentences(changes, old, new, getattr(draft, "dictionary", None), "it"))]
+
+
+@dataclass
+class Worded:
+    change: object
+    sentence: str
+
+    @property
+    def section(self) -> str:
+        return self.change.section
+
+    @property
+    def kind(self) -> str:
+        return self.change.kind
 
 
 # -- simulation on a synthetic population ------------------------------------------------------

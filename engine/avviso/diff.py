@@ -256,6 +256,12 @@ def render_text(changes: list[Change], old: dict, new: dict, dictionary=None, la
     return "\n".join(lines) + "\n"
 
 
+def sentences(changes: list[Change], old: dict, new: dict, dictionary=None, lang: str | None = None) -> list[str]:
+    """Each change as the sentence ``render_text`` gives it (for pages that lay the changes out themselves)."""
+    words = _Words(old, new, dictionary, lang)
+    return [words.sentence(change) for change in changes]
+
+
 _PATH_PART = re.compile(r"\.([A-Za-z0-9_]+)|\[id=([^\]]+)\]|\[(\d+)\]")
 
 

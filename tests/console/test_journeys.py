@@ -129,7 +129,7 @@ def test_officer_drafts_a_raised_dote(live_server, new_page):
     officer.wait_for_selector("#esito-test")
     assert "1 falliti" in officer.inner_text("#esito-test")  # the fascia 4 case expects the old dote
     officer.click("#confronta")
-    officer.wait_for_selector("#risultato >> text=3500.00")
+    officer.wait_for_selector("#risultato >> text=3.500,00 €")
     officer.click("#simula")
     officer.wait_for_selector("#esito-simulazione", timeout=120_000)
     assert officer.locator("#risultato svg").count() == 2

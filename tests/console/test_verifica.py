@@ -121,3 +121,54 @@ def test_storing_needs_the_operator_role(console_client):
             "data": "2021-03-01"}
     assert console_client.post("/console/verifica/registra", data=body).status_code == 403
     assert stored_count(console_client) == 0
+
+
+def test_the_form_follows_the_fact_contract(console_client, registry):
+    """Labels, allowed values (one entry per region) and the optional codice fiscale come from the contract."""
+    from engine.policy.contract import fact_contract
+    sign_in(console_client, "operatore")
+    html = open_form(console_client)
+    contract = fact_contract(registry.get("lombardia/dote-unica-lavoro", "2020"))
+    for name, schema in contract["properties"].items():
+        assert f'name="f_{name}"' in html, name
+    assert 'id="f_codice_fiscale"' in html and "Codice fiscale (facoltativo)" in html
+    region = html[html.index('id="f_residence_region"'):]
+    region = region[:region.index("</select>")]
+    assert region.count('value="lombardia"') == 1 and ">Lombardia<" in region
+    assert 'value="03"' not in region  # Lombardia's ISTAT code is accepted by the API, not offered twice
+    assert region.count("<option") == 1 + 20 + 2  # "non noto", the 20 regions and the two autonomous provinces
+
+
+def test_an_open_answer_says_what_to_ask_next_and_what_is_possible(console_client):
+    sign_in(console_client, "operatore")
+    html = open_form(console_client)
+    body = {"csrf_token": csrf_of(html), "programma": DUL_IV, "data": "2021-03-01",
+            "f_codice_fiscale": "RSSMRA81A10F205A", "f_residence_region": "lombardia",
+            "f_employment_status": "unemployed"}
+    answer = console_client.post("/console/verifica/esito", data=body).text
+    assert "Prossimo fatto da chiedere" in answer and "Esiti ancora possibili: ammesso o non ammesso" in answer
+    assert "dote da 1.800,00 € a" in answer  # fascia 2 at least, once unemployed in Lombardy
+    assert "RSSMRA81A10F205A" not in answer
+    assert stored_count(console_client) == 0
+
+
+def test_a_screening_is_recorded_for_every_programme_in_force(console_client, registry):
+    from api.pseudonym import of_codice_fiscale
+    case = dul_iv_case(0)
+    day = case["as_of"]
+    sign_in(console_client, "operatore")
+    html = open_form(console_client, "*", day.isoformat())
+    body = {"csrf_token": csrf_of(html), "programma": "*", "data": day.isoformat(), "token": "s1",
+            "f_codice_fiscale": "RSSMRA81A10F205A", **form_of(case["person"])}
+    response = console_client.post("/console/verifica/registra", data=body)
+    assert response.status_code == 200, response.text
+    live = [p for p in registry.policies if p.subject == "person" and p.status != "draft" and p.in_force(day)]
+    assert stored_count(console_client) == len(live) > 1
+    assert "Ammesso, fascia 2" in response.text
+    service = console_client.app.state.service
+    with service.store.reading() as session:
+        rows = session.execute(select(Decision)).scalars().all()
+    assert {r.subject for r in rows} == {of_codice_fiscale("RSSMRA81A10F205A")}
+    assert all("RSSMRA81A10F205A" not in r.input_json for r in rows)
+    console_client.post("/console/verifica/registra", data=body)  # a double submit stores nothing new
+    assert stored_count(console_client) == len(live)
