@@ -9,6 +9,8 @@ import datetime as dt
 import json
 from decimal import Decimal
 
+from engine.decide.trace import Trace
+
 
 def _no_constant(name: str):
     raise json.JSONDecodeError(f"{name} is not a JSON number", name, 0)
@@ -39,6 +41,8 @@ def dumps(value, *, canonical: bool = False) -> str:
             return _MARK
         if isinstance(item, (dt.date, dt.datetime)):
             return item.isoformat()
+        if isinstance(item, Trace):  # a decision's trace record: its entries
+            return item.entries()
         raise TypeError(f"{type(item).__name__} is not JSON data")
 
     try:
@@ -111,6 +115,8 @@ def _write(value, out: list, canonical: bool) -> None:
             out.append(colon)
             _write(item, out, canonical)
         out.append("}")
+    elif isinstance(value, Trace):
+        _write(value.entries(), out, canonical)
     elif isinstance(value, (list, tuple)):
         out.append("[")
         for i, item in enumerate(value):
@@ -123,4 +129,6 @@ def _write(value, out: list, canonical: bool) -> None:
 
 
 def canonical(value) -> str:
+    if type(value) is Trace:  # a stored decision's trace: written from the edition's pieces
+        return value.canonical()
     return dumps(value, canonical=True)

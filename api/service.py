@@ -103,12 +103,13 @@ def run_engine(kind: str, policy, payload: dict, as_of: dt.date) -> dict:
     """The engine's named call for one kind of decision, on durable-rules.
 
     Live decisions and replays both come through here, so a replay runs the very code that decided.
+    An eligibility trace stays a compact record (``engine.decide.Trace``): ``jsontext`` writes it.
     """
     if kind == "batch":  # an eligibility decision of POST /v1/eligibility/batch, on the batch path
-        return decide_eligibility(policy, payload, as_of, batch_backend(policy))
+        return decide_eligibility(policy, payload, as_of, batch_backend(policy), compact=True)
     backend = DurableBackend.for_policy(policy)
     if kind == "eligibility":
-        return decide_eligibility(policy, payload, as_of, backend)
+        return decide_eligibility(policy, payload, as_of, backend, compact=True)
     if kind == "plan":
         return cost_plan(policy, payload, as_of, backend)
     if kind == "claim":

@@ -13,6 +13,7 @@ from ..policy.model import Figure, Policy, Rule
 from ..policy.reader import FactReader
 from ..money import money_text
 from ..version import ENGINE_VERSION
+from .trace import Trace, TracePlan
 
 
 def prepare_facts(policy: Policy, raw: dict, as_of: dt.date, path: tuple | None = None) -> dict:
@@ -62,13 +63,17 @@ class _Plan:
 
 
 def evaluate(policy: Policy, raw_facts: dict, as_of: dt.date, backend: RuleBackend | None = None,
-             env: dict | None = None) -> dict:
-    """The full decision for one subject at ``as_of``."""
+             env: dict | None = None, compact: bool = False) -> dict:
+    """The full decision for one subject at ``as_of``.
+
+    ``compact``: the trace stays a ``Trace`` record (rendered when read: ``entries()``, or
+    ``canonical()`` text), not a list of entries.
+    """
     backend = backend or ReferenceBackend(policy)
     if env is None:
         env = prepare_facts(policy, raw_facts, as_of)
     fired, banded, points = decide(policy, env, backend)
-    return explain(policy, env, as_of, fired, banded, points, backend.name)
+    return _static(policy, _Explainer)(env, as_of, fired, banded, points, backend.name, compact)
 
 
 _STATIC: dict[tuple, tuple] = {}
@@ -98,9 +103,9 @@ def _trace_entry(rule: Rule, fired: bool, env: dict) -> dict:
 
 
 def explain(policy: Policy, env: dict, as_of: dt.date, fired: frozenset, banded: frozenset, points: int,
-            backend_name: str) -> dict:
+            backend_name: str, compact: bool = False) -> dict:
     """Reasons, band, benefit, provisional figures and the trace of every rule with the facts it read."""
-    return _static(policy, _Explainer)(env, as_of, fired, banded, points, backend_name)
+    return _static(policy, _Explainer)(env, as_of, fired, banded, points, backend_name, compact)
 
 
 class _Explainer:
@@ -145,17 +150,21 @@ class _Explainer:
             answer = (band.id, band.label, band.rule.reference.as_dict())
             self.bands.append((key, static, reads, answer, benefit,
                                params | frozenset(_paths(f for _, f in figures))))
+        self.trace_plan = TracePlan(
+            [(key, static, reads, None) for alternatives, _, _ in self.eligibility
+             for key, static, reads, _ in alternatives]
+            + [(key, static, reads, value) for key, static, reads, value, _, _ in self.points],
+            [(key, static, reads, None) for key, static, reads, *_ in self.bands])
 
     def __call__(self, env: dict, as_of: dt.date, fired: frozenset, banded: frozenset, points: int,
-                 backend_name: str) -> dict:
-        plain = {name: _plain(env.get(name)) for name in self.reads}
-        trace, reasons, provisional = [], [], set()
+                 backend_name: str, compact: bool = False) -> dict:
+        plain = {name: value if type(value) in _AS_IS else _plain(value)
+                 for name, value in zip(self.reads, map(env.get, self.reads))}
+        reasons, provisional = [], set()
         for alternatives, all_params, reason in self.eligibility:
             passed = False
-            for key, static, reads, params in alternatives:
-                hit = key in fired
-                trace.append({**static, "fired": hit, "facts": {name: plain.get(name) for name in reads}})
-                if hit:
+            for key, _, _, params in alternatives:
+                if key in fired:
                     passed = True
                     provisional |= params
             # the alternatives that decided this rule: those that passed, or all of them when none did
@@ -164,23 +173,16 @@ class _Explainer:
                 reasons.append(dict(reason))
         eligible = not reasons
         breakdown = []
-        for key, static, reads, value, line, params in self.points:
-            hit = key in fired
-            trace.append({**static, "fired": hit, "facts": {name: plain.get(name) for name in reads}, "points": value})
-            if hit:
+        for key, _, _, _, line, params in self.points:
+            if key in fired:
                 breakdown.append(dict(line))
                 provisional |= params
         band_out = None
         benefit = None
-        if eligible and self.has_bands:
+        with_bands = eligible and self.has_bands
+        if with_bands:
             plain["points"] = _plain(points)
-            matched = []
-            for band in self.bands:
-                key, static, reads = band[0], band[1], band[2]
-                hit = key in banded
-                trace.append({**static, "fired": hit, "facts": {name: plain.get(name) for name in reads}})
-                if hit:
-                    matched.append(band)
+            matched = [band for band in self.bands if band[0] in banded]
             if len(matched) == 1:
                 _, _, _, (band_id, label, reference), band_benefit, params = matched[0]
                 band_out = {"id": band_id, "label": label, "points": points if self.has_points else None,
@@ -191,6 +193,7 @@ class _Explainer:
                 # The validator proves bands exclusive and exhaustive over eligible subjects; this is a backstop.
                 band_out = {"id": None, "error": "no band matched" if not matched else
                             "several bands matched: " + ", ".join(b[3][0] for b in matched)}
+        trace = Trace(self.trace_plan, plain, fired, banded, with_bands)
         return {
             "policy": dict(self.summary),
             "as_of": as_of.isoformat(),
@@ -201,7 +204,7 @@ class _Explainer:
             "band": band_out,
             "benefit": benefit,
             "provisional": sorted(provisional),
-            "trace": trace,
+            "trace": trace if compact else trace.entries(),
             "engine": {"name": "almp", "version": ENGINE_VERSION, "backend": backend_name},
         }
 
@@ -235,6 +238,9 @@ def _money(fig: Figure | None):
     if fig is None or fig.value is None:
         return None
     return money_text(fig.value)
+
+
+_AS_IS = frozenset({str, int, bool, type(None)})  # JSON-ready as they are (``_plain`` returns them)
 
 
 def _plain(value):

@@ -663,11 +663,12 @@ def backend_kind(backend) -> str:
 
 
 def evaluate_available(policy: Policy, raw: dict, as_of: dt.date, backend_kind: str = "durable",
-                       backend=None) -> dict:
+                       backend=None, compact: bool = False) -> dict:
     """The decision from whatever facts ``raw`` holds: the full evaluation when nothing the edition
     reads is missing, the partial one otherwise. ``backend_kind``: durable, batch or reference
     (``backend``, when given, decides complete inputs). Regions named in the input are echoed in
-    their canonical form (almp code, ISTAT code, official name) under ``regions``."""
+    their canonical form (almp code, ISTAT code, official name) under ``regions``. ``compact``: a
+    full evaluation's trace stays a ``Trace`` record (see ``evaluate``)."""
     from .evaluate import evaluate, prepare_facts
     from ..policy.regions import canonical_regions
     if policy.subject == "person" and isinstance(raw, dict):
@@ -680,7 +681,7 @@ def evaluate_available(policy: Policy, raw: dict, as_of: dt.date, backend_kind: 
         result = evaluate_partial(policy, raw, as_of, backend_kind)
     else:
         env = prepare_facts(policy, raw, as_of)
-        result = evaluate(policy, raw, as_of, backend or full_backend(policy, backend_kind), env=env)
+        result = evaluate(policy, raw, as_of, backend or full_backend(policy, backend_kind), env=env, compact=compact)
     named = canonical_regions(policy.dictionary, raw) if isinstance(raw, dict) else {}
     if named:
         result["regions"] = named

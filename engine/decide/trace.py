@@ -1,0 +1,166 @@
+"""A decision's trace as a compact record, rendered when it is read.
+
+The trace lists every rule of the edition with whether it fired and the facts it read. All of it
+but the fired flags and the fact values is the same for every decision of an edition, so a
+decision keeps only its record - the edition's trace plan, its facts as JSON-ready values, the
+fired rule keys of each stage and whether the bands were reached - and the trace is rendered
+from it: as the list of entries (``entries``), or straight as canonical JSON text (``canonical``:
+sorted keys, no spaces, the form stored decisions are hashed over) from per-edition pieces.
+Both renderings are checked against the entries of the explanation built rule by rule before
+(``tests/decide/test_trace.py``).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+_string = json.encoder.encode_basestring  # the C encoder's text writer (ensure_ascii=False)
+
+
+class TracePlan:
+    """Per edition, in trace order: per rule its key, the static part of its entry, the facts it
+    reads and its points (``None`` for rules that give none), with the canonical text around the
+    per-decision parts (``facts`` and ``fired``)."""
+
+    def __init__(self, stage1: list[tuple], bands: list[tuple]):
+        self.stage1 = tuple((key, static, reads, points) for key, static, reads, points in stage1)
+        self.bands = tuple((key, static, reads, None) for key, static, reads, _ in bands)
+        # The canonical text is one %-template per shape (bands reached or not), its slots filled
+        # with the facts' literal texts (by fact name) and each rule's fired piece (by rule number).
+        rules = [(i, key, _pieces(static, reads, points)) for i, (key, static, reads, points)
+                 in enumerate(self.stage1 + self.bands)]
+        self.fired_pieces = tuple((i, key, on, off) for i, key, (_, _, on, off) in rules[:len(self.stage1)])
+        self.band_pieces = tuple((i, key, on, off) for i, key, (_, _, on, off) in rules[len(self.stage1):])
+        self.nulls = {name: "null" for _, _, reads, _ in self.stage1 + self.bands for name in reads}
+        self.templates = {}
+        for with_bands in (False, True):
+            entries, slots = [], []
+            for i, key, (head, keys, _, _) in (rules if with_bands else rules[:len(self.stage1)]):
+                entries.append(head.replace("%", "%%") + ",".join(k.replace("%", "%%") + "%s" for k in keys) + "%s")
+                slots.extend(reads for reads in (self.stage1 + self.bands)[i][2])
+                slots.append(i)
+            self.templates[with_bands] = ("[" + ",".join(entries) + "]", tuple(slots))
+
+
+class Trace:
+    """The trace of one decision. ``entries()`` gives fresh dicts on every call."""
+
+    __slots__ = ("plan", "facts", "fired", "banded", "with_bands")
+
+    def __init__(self, plan: TracePlan, facts: dict, fired: frozenset, banded: frozenset, with_bands: bool):
+        self.plan, self.facts, self.fired, self.banded, self.with_bands = plan, facts, fired, banded, with_bands
+
+    def entries(self) -> list[dict]:
+        facts, fired = self.facts, self.fired
+        out = []
+        for key, static, reads, points in self.plan.stage1:
+            entry = {**static, "fired": key in fired, "facts": {name: facts.get(name) for name in reads}}
+            if points is not None:
+                entry["points"] = points
+            out.append(entry)
+        if self.with_bands:
+            banded = self.banded
+            for key, static, reads, _ in self.plan.bands:
+                out.append({**static, "fired": key in banded, "facts": {name: facts.get(name) for name in reads}})
+        return out
+
+    def canonical(self) -> str:
+        """``entries()`` as canonical JSON text (what ``api.jsontext.canonical`` writes for them)."""
+        plan = self.plan
+        texts = dict(plan.nulls)
+        for name, value in self.facts.items():
+            texts[name] = _string(value) if type(value) is str else _literal(value)
+        fired = self.fired
+        for i, key, on, off in plan.fired_pieces:
+            texts[i] = on if key in fired else off
+        if self.with_bands:
+            banded = self.banded
+            for i, key, on, off in plan.band_pieces:
+                texts[i] = on if key in banded else off
+        template, slots = plan.templates[self.with_bands]
+        return template % tuple([texts[slot] for slot in slots])
+
+
+def _pieces(static: dict, reads: tuple, points) -> tuple:
+    """(text up to the facts' first key, the facts' key texts, the rest when fired, when not)."""
+    def rest(fired: bool) -> str:
+        entry = {**static, "fired": fired, "facts": _FACTS}
+        if points is not None:
+            entry["points"] = points
+        text = canonical(entry)
+        return text[text.index(_FACTS_TEXT) + len(_FACTS_TEXT):]
+
+    sample = canonical({**static, "fired": True, "facts": _FACTS, **({} if points is None else {"points": points})})
+    head = sample[:sample.index(_FACTS_TEXT)] + "{"
+    keys = tuple(_string(name) + ":" for name in reads)
+    return head, keys, "}" + rest(True), "}" + rest(False)
+
+
+class _Placeholder:
+    pass
+
+
+_FACTS = _Placeholder()
+_FACTS_TEXT = '"\x00facts\x00"'
+
+
+def _literal(value) -> str:
+    """A JSON-ready fact value as canonical JSON text."""
+    if type(value) is str:
+        return _string(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return canonical(value)
+
+
+def canonical(value) -> str:
+    """Canonical JSON text of plain data (sorted keys, no spaces, Decimals as numbers), as api.jsontext."""
+    out: list[str] = []
+    _write(value, out)
+    return "".join(out)
+
+
+def _write(value, out: list) -> None:
+    if value is _FACTS:
+        out.append(_FACTS_TEXT)
+    elif value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, str):
+        out.append(_string(value))
+    elif isinstance(value, int):
+        out.append(str(int(value)))
+    elif isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"{value} cannot be written as JSON")
+        out.append(str(value))
+    elif isinstance(value, float):
+        out.append(json.dumps(value))
+    elif isinstance(value, (dt.date, dt.datetime)):
+        out.append(_string(value.isoformat()))
+    elif isinstance(value, dict):
+        out.append("{")
+        for i, (key, item) in enumerate(sorted(value.items())):
+            if i:
+                out.append(",")
+            out.append(_string(str(key)))
+            out.append(":")
+            _write(item, out)
+        out.append("}")
+    elif isinstance(value, (list, tuple)):
+        out.append("[")
+        for i, item in enumerate(value):
+            if i:
+                out.append(",")
+            _write(item, out)
+        out.append("]")
+    else:
+        raise TypeError(f"{type(value).__name__} is not JSON data")
