@@ -6,6 +6,7 @@ pytest_plugins = ["engine.avviso.pytest_plugin"]
 
 # Key files live outside the database (api.keymaterial); a test run gets its own, never ./almp-*.key.
 _KEY_FILES = {"ALMP_PSEUDONYM_KEY_FILE": "pseudonym.key", "ALMP_CHECKPOINT_KEY_FILE": "checkpoint.key",
+              "ALMP_SEALING_KEY_FILE": "sealing.key",
               "ALMP_CHECKPOINT_FILE": "checkpoints.jsonl"}
 
 

@@ -216,8 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--statement", metavar="FILE", help="also write its statement of reasons, marked as not a "
                                                        "decision (format from the extension: .pdf .html .odt .json)")
     # Imported here: each command module imports this one for its shared helpers.
-    from . import cli_avviso, cli_costs, cli_screen, cli_service, cli_statement
-    for module in (cli_costs, cli_service, cli_avviso, cli_statement, cli_screen):
+    from . import cli_avviso, cli_costs, cli_privacy, cli_screen, cli_service, cli_statement
+    for module in (cli_costs, cli_service, cli_privacy, cli_avviso, cli_statement, cli_screen):
         module.register(sub, COMMANDS)
     return parser
 

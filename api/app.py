@@ -19,7 +19,7 @@ from .exact_json import ExactJSONResponse
 from .keys import KeyRing
 from . import batch
 from .limits import MAX_BODY_BYTES, BodyLimit, error_items
-from .routes import catalogue, decisions, screening, statements
+from .routes import catalogue, decisions, screening, statements, subjects
 from .service import DecisionNotFound, Service, Store, StoredInputMismatch
 from .store.db import upgrade
 from .store.repository import IdempotencyConflict
@@ -30,7 +30,8 @@ DEFAULT_POLICIES = Path(__file__).resolve().parent.parent / "policies"
 DESCRIPTION = """Eligibility, costing and audit replay for Italian active labour-market programmes.
 
 Decisions are stored, hash-chained, before they are answered. Keys: `evaluate` (POST decisions),
-`audit` (read and replay decisions), `admin` (all). Health and the policy catalogue are public.
+`audit` (read and replay decisions), `admin` (all, and erasing a subject's personal facts).
+Health and the policy catalogue are public.
 Bad input gets 422 with the path (`loc`) of every bad field (the first 50, then how many more), never
 the values sent. A body over 1 MiB (64 MiB for the batch) gets 413 before it is read."""
 
@@ -55,9 +56,11 @@ def create_app(*, policies: str | Path | None = None, database_url: str | None =
     app.include_router(statements.router)
     app.include_router(decisions.build_router())
     app.include_router(screening.router)
+    app.include_router(subjects.router)
     from .console import mount as mount_console  # the web console at /console
     mount_console(app)
     _add_error_handlers(app)
+    subjects.add_handlers(app)
     health.install(app)  # after the handlers it falls back to
     return app
 

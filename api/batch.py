@@ -22,6 +22,7 @@ from . import jsontext, subjects
 from .limits import error_items, text_problems
 from .screening import pending_eligibility
 from .store.repository import IdempotencyConflict
+from .store.sealing import PersonalDataErased
 
 STORE_DOWN = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, sa_exc.DisconnectionError)
 
@@ -99,7 +100,7 @@ def decide_line(service, number: int, body: dict, ref, caller: str, idempotency_
 def _answer(number: int, ref, outcome) -> dict:
     found, _created = outcome
     if hasattr(found, "values"):  # a new row: its canonical result text
-        decision_id, result = found.values["id"], jsontext.loads(found.values["result_json"])
+        decision_id, result = found.values["id"], jsontext.loads(found.pending.answer_result_json)
     else:  # an idempotent retry: the stored decision
         decision_id, result = found.id, found.result
     return {"line": number, "ref": ref, "status": 200, "decision_id": decision_id, **result}
@@ -136,6 +137,9 @@ async def answer_lines(service, lines: list[bytes], model, *, caller: str, idemp
                     line = _error(number, ref, 409, [{"loc": ["line", number], "type": "idempotency_conflict",
                                                       "msg": f"Idempotency-Key '{exc}' was already used with "
                                                              "another request body"}])
+                except PersonalDataErased as exc:  # a retry of a decision whose subject was erased since
+                    line = _error(number, ref, 410, [{"loc": ["line", number], "type": "personal_data_erased",
+                                                      "msg": f"decision {exc.decision_id}: personal data erased"}])
                 except STORE_DOWN:  # nothing of this line was stored; say so and stop
                     yield (jsontext.canonical(_error(number, ref, 503, [{
                         "loc": ["line", number], "type": "store_unavailable",

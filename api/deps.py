@@ -45,3 +45,4 @@ def require(role: str):
 
 Evaluator = Annotated[ApiKey, Depends(require("evaluate"))]
 Auditor = Annotated[ApiKey, Depends(require("audit"))]
+Admin = Annotated[ApiKey, Depends(require("admin"))]

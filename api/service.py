@@ -271,6 +271,18 @@ class Service:
             engine_version=self.engine_version, caller=caller, idempotency_key=idempotency_key,
             req_hash=req_hash, statement_basis=basis, authority=authority, subject=subject)
 
+    # -- erasure ------------------------------------------------------------------------------
+    def erase_subject(self, subject: str, *, by: str, why: str):
+        """Destroy the data key of a subject (pseudonym): their decisions' facts become unreadable."""
+        from . import retention
+        with self.store.transaction() as session:
+            return retention.erase_subject(session, subject, by=by, why=why)
+
+    def apply_retention(self, *, today: dt.date, by: str, dry_run: bool = False):
+        from . import retention
+        with self.store.transaction() as session:
+            return retention.apply(session, today=today, by=by, dry_run=dry_run)
+
     def get(self, decision_id: str) -> repository.StoredDecision:
         with self.store.reading() as session:
             found = repository.get_decision(session, decision_id)

@@ -10,6 +10,7 @@ from ..deps import Auditor, Evaluator, ServiceDep
 from ..integrity import CheckedDecisionOut
 from ..exact_json import ExactJSONResponse, ExactJSONRoute
 from ..limits import BodyProblems
+from ..store.sealing import PersonalDataErased
 from ..wire import (ClaimRequest, DecisionOut, EligibilityRequest, PlanRequest, Problem, ReplayOut, ReplayRequest,
                     ValidationErrorOut)
 
@@ -43,11 +44,16 @@ def build_router() -> APIRouter:
     router.add_api_route("/decisions/{decision_id}", get_decision, methods=["GET"],
                          response_model=CheckedDecisionOut, tags=["audit"],
                          responses={**_AUTH, 200: {"headers": integrity.HEADER_DOC},
-                                    404: {"model": Problem, "description": "no such decision"}})
+                                    404: {"model": Problem, "description": "no such decision"},
+                                    410: {"description": "the subject's personal facts were erased: code "
+                                                         "personal_data_erased, the date, and the decision "
+                                                         "without them (outcome, band, edition)"}})
     router.add_api_route("/decisions/{decision_id}/replay", replay, methods=["POST"], response_model=ReplayOut,
                          tags=["audit"], dependencies=[Depends(_no_null_body)],
                          responses={**_AUTH, **_TOO_LARGE, 200: {"headers": integrity.HEADER_DOC},
                                     404: {"model": Problem, "description": "no such decision or version"},
+                                    410: {"description": "the subject's personal facts were erased "
+                                                         "(code personal_data_erased): nothing to replay"},
                                     422: {"model": ValidationErrorOut,
                                           "description": "bad body, or the stored input does not fit the "
                                                          "edition asked for"}})
@@ -71,13 +77,24 @@ async def claims(request: ClaimRequest, service: ServiceDep, key: Evaluator, ide
     return _answer(await service.claim(request.model_dump(), caller=key.caller, idempotency_key=idempotency_key))
 
 
-def get_decision(decision_id: str, service: ServiceDep, key: Auditor):
+def get_decision(decision_id: str, request: Request, service: ServiceDep, key: Auditor):
     """A stored decision: input, result, trace, the edition's content hash, its place in the chain, and
     whether the row passed its hash and chain checks (``integrity``, also the ``Almp-Integrity`` header):
-    a row altered outside the service is still shown, flagged ``failed``, never as sound."""
+    a row altered outside the service is still shown, flagged ``failed``, never as sound. Once the
+    subject is erased: 410 with the decision without their facts (outcome, band, edition)."""
     d = service.get(decision_id)
     with service.store.reading() as session:
         checked = integrity.check(session, decision_id) or {"status": "failed", "problems": []}
+    if d.erased:  # the person's facts are gone; what is not theirs stays readable
+        from .subjects import erased_body, request_language
+        lang = request_language(request)
+        body = erased_body(PersonalDataErased(d.id, d.erased_at), lang)
+        body["decision"] = {"id": d.id, "seq": d.seq, "created_at": d.created_at, "kind": d.kind,
+                            "policy_id": d.policy_id, "version": d.version, "content_hash": d.content_hash,
+                            "as_of": d.as_of.isoformat(), "summary": d.summary, "row_hash": d.row_hash,
+                            "integrity": checked}
+        return ExactJSONResponse(body, status_code=410, headers={"Content-Language": lang,
+                                                                 integrity.HEADER: checked["status"]})
     return ExactJSONResponse({
         "id": d.id, "seq": d.seq, "created_at": d.created_at, "kind": d.kind, "policy_id": d.policy_id,
         "version": d.version, "content_hash": d.content_hash, "engine_version": d.engine_version,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import uuid
 from dataclasses import dataclass
 from typing import Iterator
@@ -12,8 +13,14 @@ from sqlalchemy.orm import Session
 
 from .. import jsontext
 from .audit import ChainReport, verify_chain  # noqa: F401 - re-exported
+from . import sealing
 from .chain import CURRENT, row_hash, utc_text
-from .tables import AuthorityText, ChainHead, Decision, Edition
+from .sealing import PersonalDataErased, SealBroken
+from .tables import AuthorityText, ChainHead, DataKey, Decision, Edition
+
+# Input fields that say which edition decided, not who: they stay in clear; the rest is sealed.
+CLEAR_INPUT = ("policy", "version", "as_of")
+FOREVER = dt.date(9999, 12, 31)  # retain_until of a key whose decisions' edition states no retention
 
 
 class IdempotencyConflict(Exception):
@@ -22,7 +29,11 @@ class IdempotencyConflict(Exception):
 
 @dataclass(frozen=True)
 class StoredDecision:
-    """A decision as read back from the store (JSON payloads parsed, numbers exact)."""
+    """A decision as read back from the store (JSON payloads parsed, numbers exact).
+
+    ``input``, ``result`` and ``trace`` carry personal facts: once the subject is erased they raise
+    ``PersonalDataErased``; ``summary`` (outcome, band, edition, amounts) stays readable.
+    """
 
     id: str
     seq: int
@@ -34,23 +45,65 @@ class StoredDecision:
     engine_version: str
     as_of: dt.date
     caller: str
-    input: dict
-    result: dict
-    trace: list | None
+    _input: dict | None
+    _result: dict | None
+    _trace: list | None
     row_hash: str
     subject: str | None = None
     # False when the row's content no longer matches its hash: altered outside the service
     intact: bool = True
+    summary: dict | None = None  # the result's countable part, readable after erasure too
+    erased: bool = False
+    erased_at: dt.datetime | None = None
 
     @classmethod
-    def from_row(cls, row) -> "StoredDecision":
-        """From a ``Decision`` row, or anything with its column attributes."""
+    def from_row(cls, row, keys=None, opened: dict | None = None) -> "StoredDecision":
+        """From a ``Decision`` row, or anything with its column attributes.
+
+        A sealed row is opened with its data key: ``keys`` maps a key id to its ``DataKey`` row (or
+        None); ``opened`` is the personal part itself, for a row this process has just sealed.
+        """
+        clear_input, clear_result = jsontext.loads(row.input_json), jsontext.loads(row.result_json)
+        intact, erased, erased_at = _intact(row), False, None
+        inp, result, trace = clear_input, clear_result, None
+        if row.sealed is None:  # stored before sealing existed: all in clear
+            trace = jsontext.loads(row.trace_json)
+        else:
+            if opened is None:
+                try:
+                    opened = _open(row, keys)
+                except PersonalDataErased as exc:
+                    erased, erased_at = True, exc.erased_at
+                except SealBroken:
+                    erased, intact = True, False
+            if opened is not None:
+                inp = {**clear_input, **opened["input"]}
+                result = sealing.merge(clear_result, opened["result"])
+                trace = opened["trace"]
+            else:
+                inp = result = None
         return cls(id=row.id, seq=row.seq, created_at=utc_text(row.created_at), kind=row.kind,
                    policy_id=row.policy_id, version=row.version, content_hash=row.content_hash,
                    engine_version=row.engine_version, as_of=row.as_of, caller=row.caller,
-                   input=jsontext.loads(row.input_json), result=jsontext.loads(row.result_json),
-                   trace=jsontext.loads(row.trace_json), row_hash=row.row_hash, subject=row.subject,
-                   intact=_intact(row))
+                   _input=inp, _result=result, _trace=trace, row_hash=row.row_hash, subject=row.subject,
+                   intact=intact, summary=sealing.split(clear_result)[0], erased=erased, erased_at=erased_at)
+
+    def _personal(self, value):
+        if self.erased:
+            raise PersonalDataErased(self.id, self.erased_at)
+        return value
+
+    @property
+    def input(self) -> dict:
+        return self._personal(self._input)
+
+    @property
+    def result(self) -> dict:
+        return self._personal(self._result)
+
+    @property
+    def trace(self) -> list | None:
+        return self._personal(self._trace)
 
     def answer_text(self) -> str:
         """The decision as answered to its caller (see ``answer_text``)."""
@@ -59,6 +112,22 @@ class StoredDecision:
     def full_result(self) -> dict:
         """The engine's answer as it was sent: the result with its trace."""
         return self.result if self.trace is None else {**self.result, "trace": self.trace}
+
+
+def _open(row, keys) -> dict:
+    key_id = sealing.key_id_of(row.sealed)
+    key = keys(key_id) if keys is not None else None
+    if key is None:
+        raise SealBroken(f"decision {row.id}: its data key {key_id} is not in the store")
+    if key.wrapped is None:
+        raise PersonalDataErased(row.id, key.erased_at)
+    data_key = sealing.default().unwrap(key.wrapped, key_id)
+    return sealing.Sealer.open(data_key, row.id, row.sealed)
+
+
+def keys_of(session: Session):
+    """A key lookup for ``StoredDecision.from_row`` within ``session``."""
+    return lambda key_id: session.get(DataKey, key_id)
 
 
 def _intact(row) -> bool:
@@ -84,8 +153,10 @@ def answer_text(decision_id: str, result_json: str, trace_json: str) -> str:
 
 
 def request_hash(kind: str, body) -> str:
+    """A keyed hash (HMAC under a key derived from the sealing master key) of a request: a plain hash
+    of the facts would let whoever reads the database confirm a guess of an erased person's facts."""
     text = jsontext.canonical({"kind": kind, "body": body})
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return "hmac:" + hmac.new(sealing.default().mac_key(), text.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def _lock_head(session: Session) -> ChainHead:
@@ -126,7 +197,8 @@ class PendingDecision:
     """A decision evaluated and turned into its stored text, waiting for its place in the chain.
 
     Everything that does not depend on the chain (canonical texts, request hash) is computed by
-    the caller before the chain head is locked, so the locked section stays short.
+    the caller before the chain head is locked, so the locked section stays short. The stored texts
+    are the clear part (edition, date, countable summary); ``personal_json`` is what gets sealed.
     """
 
     kind: str
@@ -142,6 +214,9 @@ class PendingDecision:
     subject: str | None = None  # the subject's pseudonym (api.pseudonym), if the caller named one
     statement_basis: str | None = None  # canonical JSON {"template", "authority"} (api.statements)
     authority: object = None  # engine.statement.Authority whose text the basis names, stored by hash
+    personal_json: str = '{"input":{},"result":{},"trace":null}'
+    answer_result_json: str = "{}"  # the whole result and trace, as answered to the caller
+    answer_trace_json: str = "null"
 
     @classmethod
     def build(cls, *, kind: str, policy, as_of: dt.date, input: dict, result: dict, engine_version: str,
@@ -150,11 +225,17 @@ class PendingDecision:
               authority=None) -> "PendingDecision":
         body = dict(result)
         trace = body.pop("trace", None)  # costing results carry no trace
+        clear_result, personal_result = sealing.split(body)
+        clear_input = {k: v for k, v in input.items() if k in CLEAR_INPUT}
+        personal_input = {k: v for k, v in input.items() if k not in CLEAR_INPUT}
         return cls(kind=kind, policy=policy, as_of=as_of, engine_version=engine_version, caller=caller,
-                   idempotency_key=idempotency_key, req_hash=req_hash, input_json=jsontext.canonical(input),
-                   result_json=jsontext.canonical(body), trace_json=jsontext.canonical(trace), subject=subject,
+                   idempotency_key=idempotency_key, req_hash=req_hash, input_json=jsontext.canonical(clear_input),
+                   result_json=jsontext.canonical(clear_result), trace_json="null", subject=subject,
                    statement_basis=None if statement_basis is None else jsontext.canonical(statement_basis),
-                   authority=authority)
+                   authority=authority,
+                   personal_json=jsontext.canonical({"input": personal_input, "result": personal_result,
+                                                     "trace": trace}),
+                   answer_result_json=jsontext.canonical(body), answer_trace_json=jsontext.canonical(trace))
 
 
 @dataclass(frozen=True)
@@ -162,17 +243,17 @@ class AppendedRow:
     """The stored columns of a decision just appended (parsed into a StoredDecision by the caller)."""
 
     values: dict
+    pending: PendingDecision
 
     @property
     def id(self) -> str:
         return self.values["id"]
 
     def stored(self) -> StoredDecision:
-        return StoredDecision.from_row(_RowView(self.values))
+        return StoredDecision.from_row(_RowView(self.values), opened=jsontext.loads(self.pending.personal_json))
 
     def answer_text(self) -> str:
-        v = self.values
-        return answer_text(v["id"], v["result_json"], v["trace_json"])
+        return answer_text(self.values["id"], self.pending.answer_result_json, self.pending.answer_trace_json)
 
 
 class _RowView:
@@ -182,20 +263,60 @@ class _RowView:
         self.__dict__.update(values)
 
 
+def _retain_until(day: dt.date, years: int | None) -> dt.date:
+    if years is None:
+        return FOREVER
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February into a common year
+        return day.replace(year=day.year + years, day=28)
+
+
+class _Keys:
+    """The data keys a batch seals with: one live key per subject, one own key per decision without one."""
+
+    def __init__(self, session: Session, subjects: set):
+        self.session = session
+        self.sealer = sealing.default()
+        self.live: dict[str, tuple[DataKey, bytes]] = {}
+        if subjects:
+            query = select(DataKey).where(DataKey.subject.in_(subjects), DataKey.erased_at.is_(None))
+            for key in session.execute(query).scalars():
+                self.live[key.subject] = (key, self.sealer.unwrap(key.wrapped, key.id))
+
+    def for_decision(self, subject: str | None, now: dt.datetime, years: int | None) -> tuple[str, bytes]:
+        until = _retain_until(now.date(), years)
+        found = self.live.get(subject) if subject is not None else None
+        if found is None:
+            key_id, data_key = str(uuid.uuid4()), self.sealer.new_data_key()
+            key = DataKey(id=key_id, subject=subject, wrapped=self.sealer.wrap(data_key, key_id), created_at=now,
+                          retain_until=until)
+            self.session.add(key)
+            if subject is not None:
+                self.live[subject] = (key, data_key)
+            return key_id, data_key
+        key, data_key = found
+        if key.retain_until is None or key.retain_until < until:
+            key.retain_until = until  # the subject's facts are kept as long as their latest decision needs
+        return key.id, data_key
+
+
 def append_batch(session: Session, items: list[PendingDecision]) -> list:
     """Append several decisions to the chain in one transaction (group commit), in the given order.
 
     Call inside ``session.begin()``; nothing is durable before that transaction commits. Returns,
     per item, ``(AppendedRow, True)`` for a new row, ``(StoredDecision or AppendedRow, False)`` for
-    an idempotent retry (of a stored row, or of an earlier item of this batch), or an
-    ``IdempotencyConflict`` instance (that item is not stored; the others are).
+    an idempotent retry (of a stored row, or of an earlier item of this batch), or an exception
+    instance: ``IdempotencyConflict``, or ``PersonalDataErased`` for a retry of an erased decision
+    (that item is not stored; the others are).
     """
     head = _lock_head(session)
     keys = {item.idempotency_key for item in items if item.idempotency_key is not None}
     earlier: dict[str, tuple[str, object]] = {}  # idempotency key -> (request hash, stored form)
     if keys:
         for row in session.execute(select(Decision).where(Decision.idempotency_key.in_(keys))).scalars():
-            earlier[row.idempotency_key] = (row.request_hash, StoredDecision.from_row(row))
+            earlier[row.idempotency_key] = (row.request_hash, StoredDecision.from_row(row, keys_of(session)))
+    data_keys = _Keys(session, {item.subject for item in items if item.subject is not None})
     editions, authorities = {}, {}
     seq, prev = head.seq, head.row_hash
     rows, outcomes = [], []
@@ -203,22 +324,30 @@ def append_batch(session: Session, items: list[PendingDecision]) -> list:
         key = item.idempotency_key
         if key is not None and key in earlier:
             first_hash, first = earlier[key]
-            outcomes.append(IdempotencyConflict(key) if first_hash != item.req_hash else (first, False))
+            if first_hash != item.req_hash:
+                outcomes.append(IdempotencyConflict(key))
+            elif getattr(first, "erased", False):
+                outcomes.append(PersonalDataErased(first.id, first.erased_at))
+            else:
+                outcomes.append((first, False))
             continue
         policy = item.policy
         editions.setdefault(policy.content_hash, policy)
         if item.authority is not None:
             authorities.setdefault(item.authority.hash, item.authority)
         seq += 1
-        values = dict(seq=seq, id=str(uuid.uuid4()), created_at=dt.datetime.now(dt.timezone.utc),
+        decision_id, now = str(uuid.uuid4()), dt.datetime.now(dt.timezone.utc)
+        key_id, data_key = data_keys.for_decision(item.subject, now, getattr(policy, "retention_years", None))
+        sealed = sealing.Sealer.seal_text(data_key, key_id, decision_id, item.personal_json)
+        values = dict(seq=seq, id=decision_id, created_at=now,
                       kind=item.kind, policy_id=policy.id, version=policy.version,
                       content_hash=policy.content_hash, engine_version=item.engine_version, as_of=item.as_of,
                       caller=item.caller, idempotency_key=key, request_hash=item.req_hash,
                       input_json=item.input_json, result_json=item.result_json, trace_json=item.trace_json,
-                      prev_hash=prev, row_hash="", hash_scheme=CURRENT, subject=item.subject, sealed=None,
+                      prev_hash=prev, row_hash="", hash_scheme=CURRENT, subject=item.subject, sealed=sealed,
                       statement_basis=item.statement_basis)
         values["row_hash"] = prev = row_hash(_RowView(values))
-        appended = AppendedRow(values)
+        appended = AppendedRow(values, item)
         rows.append(values)
         outcomes.append((appended, True))
         if key is not None:
@@ -238,7 +367,7 @@ def append_batch(session: Session, items: list[PendingDecision]) -> list:
 
 def get_decision(session: Session, decision_id: str) -> StoredDecision | None:
     row = session.execute(select(Decision).where(Decision.id == decision_id)).scalar_one_or_none()
-    return None if row is None else StoredDecision.from_row(row)
+    return None if row is None else StoredDecision.from_row(row, keys_of(session))
 
 
 def get_bundle(session: Session, content_hash: str) -> dict | None:
@@ -258,7 +387,7 @@ def iter_decisions(session: Session, start: dt.date, end: dt.date, policy_id: st
     if policy_id:
         query = query.where(Decision.policy_id == policy_id)
     for row in session.execute(query.order_by(Decision.seq).execution_options(yield_per=batch)).scalars():
-        yield StoredDecision.from_row(row)
+        yield StoredDecision.from_row(row, keys_of(session))
 
 
 def decisions_between(session_or_url, start: dt.date, end: dt.date, policy_id: str | None = None,
@@ -267,7 +396,8 @@ def decisions_between(session_or_url, start: dt.date, end: dt.date, policy_id: s
 
     ``session_or_url`` is an open ``Session`` or a database URL (None: ``ALMP_DATABASE_URL`` or
     ./almp.db). Yields plain dicts: id, created_at, kind, policy_id, version, content_hash,
-    as_of, input, result (without trace). Numbers are exact (Decimal).
+    as_of, input, result (without trace). Numbers are exact (Decimal). Decisions whose subject was
+    erased are left out (their facts are unreadable).
     """
     if isinstance(session_or_url, Session):
         yield from _plain_decisions(session_or_url, start, end, policy_id, kind)
@@ -283,6 +413,8 @@ def decisions_between(session_or_url, start: dt.date, end: dt.date, policy_id: s
 
 def _plain_decisions(session, start, end, policy_id, kind):
     for d in iter_decisions(session, start, end, policy_id):
+        if d.erased:  # the person's facts are gone: nothing to re-evaluate
+            continue
         if kind is None or d.kind == kind:
             yield {"id": d.id, "created_at": d.created_at, "kind": d.kind, "policy_id": d.policy_id,
                    "version": d.version, "content_hash": d.content_hash, "as_of": d.as_of,

@@ -81,21 +81,25 @@ class ChainHead(Base):
 
 
 class DataKey(Base):
-    """The key sealing one decision's personal facts, wrapped by the key-encryption key (outside the DB).
+    """A data key sealing a subject's personal facts, wrapped by the master key (outside the DB).
 
-    Not chained: erasing a subject clears ``wrapped`` and records who and when, and the chained
-    ciphertext stays, unreadable.
+    One live key per subject pseudonym (a decision without a subject has its own key, ``subject``
+    NULL); sealed texts name their key by ``id`` (api.store.sealing). Not chained: erasing clears
+    ``wrapped`` and records who, when and why, and the chained ciphertext stays, unreadable. A
+    subject decided again after erasure gets a new key. ``retain_until``: the day after which
+    ``almp retention apply`` erases it (the latest of its decisions' retention ends).
     """
 
     __tablename__ = "data_keys"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the decision's id
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
     subject: Mapped[str | None] = mapped_column(String(80), nullable=True, index=True)
     wrapped: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     erased_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
     erased_why: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    retain_until: Mapped[dt.date | None] = mapped_column(Date, nullable=True, index=True)
 
 
 class ReadEntry(Base):

@@ -167,6 +167,18 @@ def budget(c: CompileContext, parts: Parts) -> None:
                  part.get("provenance") or raw.get("provenance") or root_prov)
 
 
+def retention(c: CompileContext, parts: Parts) -> None:
+    """How long personal facts are kept after a decision: whole years, a figure with provenance."""
+    raw = c.data.get("retention")
+    if not raw:
+        return
+    fig = c.figure(raw.get("years"), ("retention", "years"), raw.get("provenance") or c.data.get("provenance"))
+    value = None if fig is None else fig.value
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100):
+        c.fail(Code.POLICY_UNIT_ERROR, "a retention period is a whole number of years from 1 to 100",
+               ("retention", "years"), "e.g. years: {value: 10, source: <source id>, status: confirmed}")
+
+
 def costs(c: CompileContext, parts: Parts) -> None:
     """The service basket and outcome payments (``basket.py``)."""
     parts.costs = compile_costs(c, c.env, [str(b.get("id")) for b in c.data.get("bands", [])], c.ordinals())
@@ -191,7 +203,7 @@ def unused(c: CompileContext, parts: Parts) -> None:
 Stage = Callable[[CompileContext, Parts], None]
 STAGES: tuple[tuple[str, Stage], ...] = (
     ("facts", listed_facts), ("parameters", parameters), ("window", window), ("eligibility", eligibility),
-    ("points", points), ("bands", bands), ("budget", budget), ("costs", costs), ("unused", unused),
+    ("points", points), ("bands", bands), ("budget", budget), ("retention", retention), ("costs", costs), ("unused", unused),
 )
 
 

@@ -134,6 +134,14 @@ class Policy:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
 
     @property
+    def retention_years(self) -> int | None:
+        """Years the decision store keeps personal facts after a decision (``retention:``), None if unstated."""
+        for fig in self.figures:
+            if fig.path == ("retention", "years") and isinstance(fig.value, int):
+                return fig.value
+        return None
+
+    @property
     def placeholders(self) -> list[Figure]:
         return [f for f in self.figures if f.status == "placeholder"]
 

@@ -56,9 +56,15 @@ def test_altering_one_decision_fails_and_names_it(db_url, three, capsys):
     assert three[0] not in output
 
 
-def test_altering_the_input_is_caught_too(db_url, three, capsys):
-    sql(db_url, "UPDATE decisions SET input_json = REPLACE(input_json, '1960-05-01', '1970-05-01') "
-                "WHERE id = :id", id=three[0])
+def test_altering_the_sealed_facts_is_caught_too(db_url, three, capsys):
+    # the facts are sealed (api.store.sealing): the birth date is not in clear, and the chain covers the ciphertext
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT input_json, sealed FROM decisions WHERE id = :id"), {"id": three[0]}).one()
+    engine.dispose()
+    assert "1960-05-01" not in row.input_json and "1960-05-01" not in row.sealed
+    flipped = row.sealed[:-6] + ("A" if row.sealed[-6] != "A" else "B") + row.sealed[-5:]
+    sql(db_url, "UPDATE decisions SET sealed = :s WHERE id = :id", s=flipped, id=three[0])
     code, output = verify(db_url, capsys)
     assert code == 1 and three[0] in output
 
