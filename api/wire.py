@@ -132,13 +132,6 @@ class Edition(BaseModel):
     document: dict[str, Any]
 
 
-class Health(BaseModel):
-    status: Literal["ok", "degraded"]
-    database: Literal["ok", "unavailable"]
-    policies: int
-    engine_version: str
-
-
 class DecisionOut(BaseModel):
     """The engine's answer plus where it is stored. Other fields are those of the engine result."""
 
