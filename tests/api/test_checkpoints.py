@@ -232,3 +232,24 @@ def test_a_malformed_timestamp_is_reported_without_a_traceback(db_url, logged, c
     code, output = verify(db_url, capsys)
     assert code == 1 and "Traceback" not in output and logged[1] in output and "timestamp" in output
 
+
+
+def test_proofs_tie_a_decision_and_a_later_log_to_the_signed_checkpoints(db_url, logged, client, capsys, tmp_path):
+    """The auditor's use: the roots come from the signed checkpoint lines, not from the proof being checked."""
+    _checkpointed(db_url, capsys)  # 5 decisions
+    later = [decide(client, {**PERSON, "gender": g})["decision_id"] for g in "MFM"]
+    _checkpointed(db_url, capsys)  # 8 decisions
+    signed = [json.loads(line) for line in (tmp_path / "checkpoints.jsonl").read_text().splitlines()]
+    assert [cp["tree_size"] for cp in signed] == [5, 8]
+    code, out, _ = cli(capsys, "audit", "prove", "--from-size", "5", "--size", "8", "--database", db_url)
+    proof = json.loads(out)
+    assert code == 0 and check_consistency(5, 8, _b(signed[0]["root_hash"]), _b(signed[1]["root_hash"]),
+                                           [_b(p) for p in proof["proof"]])
+    assert not check_consistency(5, 8, _b(signed[0]["root_hash"]), _b(signed[1]["root_hash"]),
+                                 [_b(p) for p in proof["proof"]][::-1])
+    for decision_id, index in ((logged[0], 0), (later[-1], 7)):
+        code, out, _ = cli(capsys, "audit", "prove", decision_id, "--size", "8", "--database", db_url)
+        proof = json.loads(out)
+        assert code == 0 and proof["leaf_index"] == index
+        assert check_inclusion(index, 8, _leaf(proof["row_hash"]), [_b(p) for p in proof["audit_path"]],
+                               _b(signed[1]["root_hash"]))
