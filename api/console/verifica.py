@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
+from markupsafe import Markup
 
 from engine.decide.screening import editions_in_force
 from engine.errors import InputErrors, PolicyNotFound
 from engine.policy.codice_fiscale import FIELD as CF_FIELD
 from engine.policy.contract import fact_contract
+from engine.statement import DecisionRecord, StatementError, build_statement, render_html
 
-from .. import jsontext
+from .. import jsontext, subjects
 from ..service import run_engine
 from ..store.repository import IdempotencyConflict
 from .session import User, check_csrf, need
@@ -196,7 +198,26 @@ def evaluate_one(service, policy, facts: dict, as_of: dt.date) -> dict:
         return out
     out["missing"] = [policy.dictionary.facts[n] for n in result.get("missing", [])]
     out["services"] = _services(policy, (result.get("band") or {}).get("id")) if result["eligible"] else []
+    out["statement"] = preview_statement(service, policy, mine, result, as_of)
     return out
+
+
+def preview_statement(service, policy, facts: dict, result: dict, as_of: dt.date) -> Markup | None:
+    """The Italian statement of an answer not yet recorded: the engine's own template, headed as a
+    simulation that is not a decision. Its section ids are made unique per programme (screening
+    shows several on one page)."""
+    try:
+        person, _subject = subjects.for_storage(facts, as_of)
+        basis, authority = service.statements.basis_for(policy)
+        record = DecisionRecord(kind="eligibility", as_of=as_of, result=result,
+                                input={"policy": policy.id, "version": policy.version, "as_of": as_of.isoformat(),
+                                       "person": person})
+        html = render_html(build_statement(record, policy, authority), fragment=True)
+    except (InputErrors, StatementError):
+        return None
+    prefix = "m-" + "".join(c if c.isalnum() else "-" for c in policy.key)
+    return Markup(html.replace(' id="s-', f' id="{prefix}-s-').replace('aria-labelledby="s-',
+                                                                        f'aria-labelledby="{prefix}-s-'))
 
 
 def _open(policy, result: dict) -> dict:

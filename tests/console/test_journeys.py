@@ -54,6 +54,9 @@ def test_operator_screens_then_auditor_replays(live_server, new_page):
     fill_person(operator, case["person"])
     operator.wait_for_selector("#esito section.ammesso >> text=Dote Unica Lavoro – quarta fase")
     assert "1.800,00" in operator.inner_text("#esito section.ammesso")
+    operator.click("#esito section.ammesso summary:has-text('Motivazione in anteprima')")
+    assert "non è un provvedimento" in operator.inner_text("#esito section.ammesso .motivazione")
+    assert_accessible(operator)  # several programmes' statements on one page: their ids stay unique
     operator.click("#registra")
     operator.wait_for_selector("#decisioni-registrate")
     row = operator.locator("#decisioni-registrate tr", has_text="Dote Unica Lavoro – quarta fase")
@@ -146,3 +149,31 @@ def test_officer_drafts_a_raised_dote(live_server, new_page):
     assert "rispetto all'edizione 2019" in officer.inner_text("#risultato")
     assert_accessible(officer)
     assert not officer.errors, officer.errors
+
+
+def test_every_page_has_no_serious_axe_violation(live_server, new_page):
+    """axe-core on each page of the console, including those no journey above opens."""
+    from .conftest import KEYS
+    case = dul_iv_case(0)
+    page = new_page()
+    page.goto(live_server + "/console/accesso")
+    assert_accessible(page)
+    stored = page.request.post(live_server + "/v1/eligibility", headers={"X-API-Key": KEYS["amministratore"][0]},
+                               data={"policy": "lombardia/dote-unica-lavoro", "version": "2020",
+                                     "as_of": case["as_of"].isoformat(),
+                                     "person": {k: v.isoformat() if hasattr(v, "isoformat") else v
+                                                for k, v in case["person"].items()}})
+    assert stored.ok, stored.text()
+    decision_id = stored.json()["decision_id"]
+    browser_sign_in(page, live_server, "amministratore")
+    assert_accessible(page)  # the home page
+    for path in ("/console/programmi/lombardia/dote-unica-lavoro/2020/yaml",
+                 "/console/confronta?programma=lombardia%2Fdote-unica-lavoro&da=2019&a=2020",
+                 f"/console/verifica?programma=%2A&data={case['as_of'].isoformat()}",
+                 "/console/bozza?programma=lombardia%2Fdote-unica-lavoro&da_edizione=2020&versione=2026&dal=2026-05-01",
+                 f"/console/decisioni/{decision_id}", f"/console/decisioni/{decision_id}/edizione",
+                 "/console/programmi/lombardia/non-esiste/2020"):
+        page.goto(live_server + path)
+        assert page.locator("main h1").count() >= 1, path
+        assert_accessible(page)
+    assert not [e for e in page.errors if "status of 404" not in e], page.errors  # the unknown programme above

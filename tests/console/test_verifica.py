@@ -82,6 +82,7 @@ def test_complete_facts_decide_and_submitting_stores_one_decision(console_client
     answer = console_client.post("/console/verifica/esito", data=body).text
     assert "Ammesso" in answer and "fascia <strong>2</strong>" in answer
     assert "1.800,00" in answer  # the case expects amount 1800.00
+    assert "Simulazione – non è un provvedimento" in answer and "Fatti accertati" in answer  # the statement
     assert stored_count(console_client) == 0
     stored = console_client.post("/console/verifica/registra", data=body)
     assert stored.status_code == 200, stored.text
