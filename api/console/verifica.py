@@ -206,6 +206,9 @@ def preview_statement(service, policy, facts: dict, result: dict, as_of: dt.date
     """The Italian statement of an answer not yet recorded: the engine's own template, headed as a
     simulation that is not a decision. Its section ids are made unique per programme (screening
     shows several on one page)."""
+    trace = result.get("trace")
+    if hasattr(trace, "entries"):  # the service keeps an eligibility trace compact (engine.decide.Trace)
+        result = {**result, "trace": trace.entries()}
     try:
         person, _subject = subjects.for_storage(facts, as_of)
         basis, authority = service.statements.basis_for(policy)
