@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
+from engine.i18n import _
+
 from .. import jsontext
 
 GENESIS = "sha256:" + "0" * 64
@@ -54,5 +56,5 @@ def row_hash(row) -> str:
     scheme = getattr(row, "hash_scheme", None) or 1
     content = SCHEMES.get(scheme)
     if content is None:
-        raise UnknownScheme(f"hash scheme {scheme!r} is unknown to this version")
+        raise UnknownScheme(_("its hash scheme {scheme} is unknown to this version", scheme=repr(scheme)))
     return "sha256:" + hashlib.sha256(jsontext.canonical(content(row)).encode("utf-8")).hexdigest()

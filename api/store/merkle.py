@@ -15,14 +15,16 @@ from __future__ import annotations
 import hashlib
 from typing import Iterable, Sequence
 
+from engine.i18n import _
+
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
 
 def leaf_data(row_hash_text: str) -> bytes:
     """The leaf data of a row: the raw digest of its ``sha256:<hex>`` row hash."""
-    algorithm, _, hex_digest = row_hash_text.partition(":")
+    algorithm, _sep, hex_digest = row_hash_text.partition(":")
     if algorithm != "sha256" or len(hex_digest) != 64:
-        raise ValueError("a row hash is 'sha256:' and 64 hex digits")
+        raise ValueError(_("its row hash is not 'sha256:' and 64 hex digits"))
     return bytes.fromhex(hex_digest)
 
 
@@ -57,7 +59,7 @@ class Accumulator:
         if not self._stack:
             return EMPTY_ROOT
         value = self._stack[-1][1]
-        for _, left in reversed(self._stack[:-1]):
+        for _size, left in reversed(self._stack[:-1]):
             value = node_hash(left, value)
         return value
 

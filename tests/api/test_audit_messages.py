@@ -84,3 +84,14 @@ def test_an_intact_log_is_said_in_italian(db_url, logged, capsys):
     code, output = run(capsys, "audit", "verify", "--database", db_url)
     assert code == 0 and "ok: 4 decisioni, catena di hash integra" in output
     assert "coerente con 1 checkpoint firmati" in output
+
+
+@pytest.mark.parametrize("change, words", [
+    ("UPDATE decisions SET hash_scheme = 99 WHERE seq = 3", "il suo schema di hash 99 è sconosciuto a questa versione"),
+    ("UPDATE decisions SET row_hash = 'md5:abc' WHERE seq = 3", "il suo hash di riga non è 'sha256:'"),
+])
+def test_an_unreadable_hash_is_an_italian_finding(db_url, logged, capsys, change, words):
+    sql(db_url, change)
+    code, output = run(capsys, "audit", "verify", "--database", db_url)
+    assert code == 1 and "Traceback" not in output
+    assert f"la decisione {logged[2]} (seq 3) è stata alterata: {words}" in output
