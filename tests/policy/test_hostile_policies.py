@@ -5,6 +5,7 @@ import resource
 import time
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from engine.errors import PolicyErrors, PolicyNotFound
 from engine.expr.checker import Checker, ExprTypeError
@@ -114,3 +115,22 @@ def test_an_over_long_expression_is_not_echoed_whole(policy_tree, minimal, capsy
     assert code == 1 and "2020.yaml" in err
     assert len(err) < 2_000, len(err)
     assert "caratteri" in err  # says how long the text was instead of copying it
+
+
+@given(depth=st.integers(1, 600), style=st.sampled_from(["list", "map", "block"]))
+@settings(max_examples=60, deadline=None)
+def test_any_nesting_depth_loads_or_is_a_located_error(depth, style):
+    from engine.policy.loader import MAX_DEPTH
+    if style == "list":
+        text = "a: " + "[" * depth + "1" + "]" * depth + "\n"
+    elif style == "map":
+        text = "a: " + "{k: " * depth + "1" + "}" * depth + "\n"
+    else:
+        text = "a:\n" + "".join(" " * i + "-\n" for i in range(1, depth)) + " " * depth + "- 1\n"
+    try:
+        doc = load_text(text, "deep.yaml")
+    except PolicyErrors as exc:
+        [err] = exc.errors
+        assert depth >= MAX_DEPTH - 1 and "annidamento" in err.message and err.location.line >= 1
+    else:
+        assert depth < MAX_DEPTH and doc.data["a"] is not None
