@@ -57,8 +57,36 @@ def make_engine(url: str) -> Engine:
                         "tcp_user_timeout": statement_ms + 5000,
                         "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3}
     # pre_ping drops connections that died with a database restart, so the service recovers alone.
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_recycle=1800,
-                         pool_timeout=limits["pool"], hide_parameters=True, connect_args=connect_args)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_recycle=1800,
+                           pool_timeout=limits["pool"], hide_parameters=True, connect_args=connect_args)
+    if engine.dialect.driver == "psycopg":
+        _answers_within(engine, limits["statement"] + 5)
+    return engine
+
+
+def _answers_within(engine: Engine, seconds: float) -> None:
+    """Every exchange with PostgreSQL (statement, commit, pre-ping) ends within ``seconds``.
+
+    statement_timeout is enforced by the server and the TCP user timeout by the kernel, so neither
+    ends a wait on a server whose process hangs while its kernel still acknowledges every packet (a
+    stopped or wedged postgres, a proxy that stopped forwarding): the request would wait forever.
+    psycopg's own wait takes a timeout; past it the connection is closed (its state is unknown) and
+    the error is the driver's OperationalError, which the service answers with 503.
+    """
+    import psycopg
+
+    class BoundedConnection(psycopg.Connection):
+        def wait(self, gen, interval=0.1, timeout=None):
+            try:
+                return super().wait(gen, interval, seconds if timeout is None else timeout)
+            except psycopg.errors._WaitTimeout:
+                self.pgconn.finish()
+                raise psycopg.OperationalError(f"the database did not answer within {seconds:g} s; "
+                                               "connection closed") from None
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(_dialect, _record, cargs, cparams):
+        return BoundedConnection.connect(*cargs, **cparams)
 
 
 def _sqlite_transactions(engine: Engine) -> None:
