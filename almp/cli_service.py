@@ -36,6 +36,8 @@ def register(sub, commands) -> None:
     p.add_argument("--to", dest="end", type=_date, help="batch: last day (inclusive)")
     p.add_argument("--policy", help="batch: only this programme (authority/programme)")
     p.add_argument("--policies", help="policies folder for --version (default: the shipped policies)")
+    p.add_argument("--purpose", help="why the decisions are replayed, recorded in the read log (default: "
+                                     "unspecified; required when ALMP_REQUIRE_PURPOSE=1)")
     _database_arg(p)
     commands["replay"] = cmd_replay
 
@@ -59,6 +61,15 @@ def register(sub, commands) -> None:
     i.add_argument("--size", type=int, help="tree size to prove against (default: the whole log)")
     i.add_argument("--from-size", type=int, help="consistency: the earlier tree size")
     _database_arg(i)
+    r = audit.add_parser("reads", help="list the read log: who read or replayed which decision, when and why")
+    r.add_argument("--decision", help="only reads of this decision")
+    r.add_argument("--subject", help="only reads of this subject's decisions (pseudonym ps1:...)")
+    r.add_argument("--caller", help="only this caller's reads")
+    r.add_argument("--from", dest="start", type=_date, help="first day (UTC)")
+    r.add_argument("--to", dest="end", type=_date, help="last day (inclusive)")
+    r.add_argument("--limit", type=int, default=100, help="at most this many entries (default 100)")
+    r.add_argument("--json", action="store_true", help="JSON lines instead of a table")
+    _database_arg(r)
     commands["audit"] = cmd_audit
 
     p = sub.add_parser("db", help="database administration")
@@ -143,13 +154,30 @@ def cmd_replay(args) -> int:
         raise UsageError("give a decision id, or --from and --to, not both")
     if not args.decision_id and not (args.start and args.end):
         raise UsageError("give a decision id, or --from DATE --to DATE for a batch")
+    from api import access
+    from api.store.sealing import PersonalDataErased
+    try:
+        purpose = access.clean_purpose(args.purpose)
+    except access.PurposeRequired:
+        raise UsageError(_("say why the decisions are replayed: --purpose TEXT (ALMP_REQUIRE_PURPOSE is set)")) from None
+    except access.BadPurpose as exc:
+        raise UsageError(str(exc)) from None
+    args.read_purpose = purpose
     service = _service(args)
     try:
         if args.decision_id:
+            what = "replay" if args.version is None else "what-if"
             try:
                 report = service.replay(args.decision_id, args.version)
             except DecisionNotFound as exc:
                 raise UsageError(str(exc)) from None
+            except PersonalDataErased as exc:
+                service.record_read(caller=_operator(), decision_id=args.decision_id, what=what, purpose=purpose,
+                                    via="cli", outcome="erased")
+                print(_erased_text(exc), file=sys.stderr)
+                return 1
+            service.record_read(caller=_operator(), decision_id=args.decision_id, what=what, purpose=purpose,
+                                via="cli")
             print(dump(report))
             return 0 if report["identical"] else 1
         return _batch(service, args)
@@ -157,14 +185,32 @@ def cmd_replay(args) -> int:
         service.store.close()
 
 
+def _operator() -> str:
+    import getpass
+    return "cli:" + getpass.getuser()
+
+
+def _erased_text(exc) -> str:
+    from engine.i18n import date
+    if exc.erased_at is None:
+        return _("the personal data of this decision cannot be read (its key is missing or the record was altered)")
+    return _("personal data erased on {date}", date=date(exc.erased_at.date()))
+
+
 def _batch(service, args) -> int:
     from api.store.repository import iter_decisions
     from engine.errors import AlmpError
-    total, identical, differ, failed = 0, 0, [], []
+    total, identical, differ, failed, erased = 0, 0, [], [], 0
     with service.store.reading() as session:
         stored = list(iter_decisions(session, args.start, args.end, args.policy))
+    what = "replay" if args.version is None else "what-if"
     for decision in stored:
         total += 1
+        if decision.erased:  # nothing personal left to re-evaluate; not a read of anyone's facts
+            erased += 1
+            continue
+        service.record_read(caller=_operator(), decision_id=decision.id, what=what, purpose=args.read_purpose,
+                            via="cli")
         try:
             report = service.replay_stored(decision, args.version)
         except AlmpError as exc:
@@ -177,7 +223,7 @@ def _batch(service, args) -> int:
                            "differences": report["differences"]})
     print(dump({"from": args.start.isoformat(), "to": args.end.isoformat(), "policy": args.policy,
                 "version": args.version, "decisions": total, "identical": identical, "different": len(differ),
-                "failed": len(failed), "differences": differ, "failures": failed}))
+                "failed": len(failed), "erased": erased, "differences": differ, "failures": failed}))
     return 0 if not differ and not failed else 1
 
 
@@ -203,7 +249,8 @@ def cmd_audit(args) -> int:
     try:
         with service.store.reading() as session:
             try:
-                return {"verify": _verify, "checkpoint": _checkpoint, "prove": _prove}[args.audit_command](
+                return {"verify": _verify, "checkpoint": _checkpoint, "prove": _prove,
+                        "reads": _reads}[args.audit_command](
                     session, args)
             except CheckpointError as exc:
                 print(_("error: {problem}", problem=exc), file=sys.stderr)
@@ -228,11 +275,43 @@ def _verify(session, args) -> int:
             cp = report.latest_checkpoint
             print(_("ok: consistent with {n} signed checkpoint(s); latest: {size} decision(s) at {time} ({key})",
                     n=report.checkpoints_checked, size=cp.tree_size, time=cp.time, key=cp.key_id))
-        return 0
+        return 0 if _verify_reads(session) else 1
     print(_("BROKEN: {problem}", problem=report.problem), file=sys.stderr)
     print(_("({n} row(s) read; first bad decision: {id})", n=report.checked, id=report.decision_id or "–"),
           file=sys.stderr)
+    _verify_reads(session)
     return 1
+
+
+def _verify_reads(session) -> bool:
+    from api import access
+    reads = access.verify(session)
+    if reads.ok:
+        print(_("ok: {n} read(s) of decisions recorded, read log chain intact", n=reads.checked))
+        return True
+    why = {"missing": _("an entry is missing"), "link": _("an entry does not link to the one before it"),
+           "altered": _("an entry was altered"), "head": _("the read log head does not match its last entry "
+                                                             "(entries removed or rewritten)")}[reads.problem]
+    print(_("BROKEN read log: {problem} (entry {seq})", problem=why, seq=reads.seq), file=sys.stderr)
+    return False
+
+
+def _reads(session, args) -> int:
+    import json
+
+    from api import access
+    from engine.i18n import number
+    entries = access.listing(session, decision_id=args.decision, subject=args.subject, caller=args.caller,
+                             since=args.start, until=args.end, limit=max(1, min(args.limit, 100_000)))
+    if args.json:
+        for entry in entries:
+            print(json.dumps(entry, ensure_ascii=False))
+        return 0
+    for e in entries:
+        print(f"{e['seq']:>6}  {e['at'][:19].replace('T', ' ')}  {e['caller']:<20}  {e['action']:<14}  "
+              f"{e['decision_id'] or '–'}  {e['via']:<7}  {e['outcome']:<6}  {e['purpose']}")
+    print(_("{n} read(s) listed", n=number(len(entries))), file=sys.stderr)
+    return 0
 
 
 def _checkpoint(session, args) -> int:

@@ -19,7 +19,7 @@ from .exact_json import ExactJSONResponse
 from .keys import KeyRing
 from . import batch
 from .limits import MAX_BODY_BYTES, BodyLimit, error_items
-from .routes import catalogue, decisions, screening, statements, subjects
+from .routes import catalogue, decisions, reads, screening, statements, subjects
 from .service import DecisionNotFound, Service, Store, StoredInputMismatch
 from .store.db import upgrade
 from .store.repository import IdempotencyConflict
@@ -57,6 +57,7 @@ def create_app(*, policies: str | Path | None = None, database_url: str | None =
     app.include_router(decisions.build_router())
     app.include_router(screening.router)
     app.include_router(subjects.router)
+    app.include_router(reads.router)
     from .console import mount as mount_console  # the web console at /console
     mount_console(app)
     _add_error_handlers(app)

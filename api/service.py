@@ -271,6 +271,18 @@ class Service:
             engine_version=self.engine_version, caller=caller, idempotency_key=idempotency_key,
             req_hash=req_hash, statement_basis=basis, authority=authority, subject=subject)
 
+    # -- the read log ---------------------------------------------------------------------------
+    def record_read(self, *, caller: str, decision_id: str, what: str, outcome: str = "ok",
+                    purpose: str | None = None, via: str | None = None) -> None:
+        """Append who read which decision, how and why to the read log (api.access); committed on return."""
+        from . import access
+        from .store.tables import Decision
+        from sqlalchemy import select
+        with self.store.transaction() as session:
+            subject = session.execute(select(Decision.subject).where(Decision.id == decision_id)).scalar_one_or_none()
+            access.append(session, caller=caller, action=what, decision_id=decision_id, subject=subject,
+                          purpose=purpose, via=via, outcome=outcome)
+
     # -- erasure ------------------------------------------------------------------------------
     def erase_subject(self, subject: str, *, by: str, why: str):
         """Destroy the data key of a subject (pseudonym): their decisions' facts become unreadable."""

@@ -11,6 +11,7 @@ from ..integrity import CheckedDecisionOut
 from ..exact_json import ExactJSONResponse, ExactJSONRoute
 from ..limits import BodyProblems
 from ..store.sealing import PersonalDataErased
+from .reads import PURPOSE_RESPONSES, Purpose
 from ..wire import (ClaimRequest, DecisionOut, EligibilityRequest, PlanRequest, Problem, ReplayOut, ReplayRequest,
                     ValidationErrorOut)
 
@@ -43,14 +44,15 @@ def build_router() -> APIRouter:
                          tags=["decisions"])
     router.add_api_route("/decisions/{decision_id}", get_decision, methods=["GET"],
                          response_model=CheckedDecisionOut, tags=["audit"],
-                         responses={**_AUTH, 200: {"headers": integrity.HEADER_DOC},
+                         responses={**_AUTH, **PURPOSE_RESPONSES, 200: {"headers": integrity.HEADER_DOC},
                                     404: {"model": Problem, "description": "no such decision"},
                                     410: {"description": "the subject's personal facts were erased: code "
                                                          "personal_data_erased, the date, and the decision "
                                                          "without them (outcome, band, edition)"}})
     router.add_api_route("/decisions/{decision_id}/replay", replay, methods=["POST"], response_model=ReplayOut,
                          tags=["audit"], dependencies=[Depends(_no_null_body)],
-                         responses={**_AUTH, **_TOO_LARGE, 200: {"headers": integrity.HEADER_DOC},
+                         responses={**_AUTH, **_TOO_LARGE, **PURPOSE_RESPONSES,
+                                    200: {"headers": integrity.HEADER_DOC},
                                     404: {"model": Problem, "description": "no such decision or version"},
                                     410: {"description": "the subject's personal facts were erased "
                                                          "(code personal_data_erased): nothing to replay"},
@@ -77,12 +79,15 @@ async def claims(request: ClaimRequest, service: ServiceDep, key: Evaluator, ide
     return _answer(await service.claim(request.model_dump(), caller=key.caller, idempotency_key=idempotency_key))
 
 
-def get_decision(decision_id: str, request: Request, service: ServiceDep, key: Auditor):
+def get_decision(decision_id: str, request: Request, service: ServiceDep, key: Auditor, purpose: Purpose):
     """A stored decision: input, result, trace, the edition's content hash, its place in the chain, and
     whether the row passed its hash and chain checks (``integrity``, also the ``Almp-Integrity`` header):
     a row altered outside the service is still shown, flagged ``failed``, never as sound. Once the
-    subject is erased: 410 with the decision without their facts (outcome, band, edition)."""
+    subject is erased: 410 with the decision without their facts (outcome, band, edition). Every read is
+    recorded in the read log (who, when, purpose) before it is answered."""
     d = service.get(decision_id)
+    service.record_read(caller=key.caller, decision_id=d.id, what="read", purpose=purpose,
+                        outcome="erased" if d.erased else "ok")
     with service.store.reading() as session:
         checked = integrity.check(session, decision_id) or {"status": "failed", "problems": []}
     if d.erased:  # the person's facts are gone; what is not theirs stays readable
@@ -110,12 +115,19 @@ async def _no_null_body(request: Request) -> None:
                                                      "{\"version\": \"...\"}", "type": "model_attributes_type"}])
 
 
-def replay(decision_id: str, service: ServiceDep, key: Auditor,
+def replay(decision_id: str, service: ServiceDep, key: Auditor, purpose: Purpose,
            request: Annotated[ReplayRequest, Body()] = None):
     """Re-evaluate under the exact stored edition (identical true/false plus differences), or, given a
     version, a what-if under that edition of the same programme. The ``Almp-Integrity`` header says whether
-    the stored row replayed passed its hash and chain checks."""
-    report = service.replay(decision_id, request.version if request else None)
+    the stored row replayed passed its hash and chain checks. Every replay is recorded in the read log."""
+    version = request.version if request else None
+    what = "replay" if version is None else "what-if"
+    try:
+        report = service.replay(decision_id, version)
+    except PersonalDataErased:
+        service.record_read(caller=key.caller, decision_id=decision_id, what=what, purpose=purpose, outcome="erased")
+        raise
+    service.record_read(caller=key.caller, decision_id=decision_id, what=what, purpose=purpose)
     with service.store.reading() as session:
         checked = integrity.check(session, decision_id) or {"status": "failed"}
     return ExactJSONResponse(report, headers={integrity.HEADER: checked["status"]})

@@ -7,7 +7,9 @@ from fastapi import APIRouter, Header, Query, Request, Response
 
 from engine.statement import MEDIA_TYPES, StatementError
 
+from .. import access
 from ..deps import Auditor
+from .reads import Purpose
 from ..exact_json import ExactJSONResponse
 from ..wire import Problem
 
@@ -60,7 +62,7 @@ _DOCUMENTS = {media: {} for media in ("text/html", "application/pdf", "applicati
                                                               "in this version, or its record does not match its "
                                                               "edition"},
                        422: {"description": "bad format, lang or compare parameter"}})
-def statement(decision_id: str, request: Request, key: Auditor,
+def statement(decision_id: str, request: Request, key: Auditor, purpose: Purpose,
               format: Annotated[Literal["json", "html", "pdf", "odt"] | None,
                                 Query(description="overrides Accept")] = None,
               lang: Annotated[Literal["it", "en"], Query(description="Italian (default) or English")] = "it",
@@ -80,7 +82,8 @@ def statement(decision_id: str, request: Request, key: Auditor,
                                             + ", ".join(_ACCEPTED)}, status_code=406)
     service = request.app.state.service
     try:
-        body = service.statements.document(decision_id, fmt, caller=key.caller, lang=lang, compare=compare)
+        with access.reading_for(purpose):  # the statement's read is recorded with it (api.statements)
+            body = service.statements.document(decision_id, fmt, caller=key.caller, lang=lang, compare=compare)
     except StatementError as exc:
         return ExactJSONResponse({"detail": str(exc)}, status_code=409)
     headers = {"Content-Language": lang, "Vary": "Accept"}

@@ -115,6 +115,8 @@ class ReadEntry(Base):
     decision_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
     subject: Mapped[str | None] = mapped_column(String(80), nullable=True, index=True)
     purpose: Mapped[str] = mapped_column(String(200), nullable=False)
+    via: Mapped[str] = mapped_column(String(16), nullable=False, server_default="api")  # api, cli, console
+    outcome: Mapped[str] = mapped_column(String(16), nullable=False, server_default="ok")  # ok, erased
     prev_hash: Mapped[str] = mapped_column(String(80), nullable=False)
     row_hash: Mapped[str] = mapped_column(String(80), nullable=False)
 

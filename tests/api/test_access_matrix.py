@@ -17,7 +17,8 @@ PUBLIC = {"GET /v1/health", "GET /v1/policies", "GET /v1/policies/{authority}/{p
 NEEDS = {"POST /v1/eligibility": "evaluate", "POST /v1/plans": "evaluate", "POST /v1/claims": "evaluate",
          "POST /v1/screening": "evaluate", "POST /v1/eligibility/batch": "evaluate",
          "GET /v1/decisions/{decision_id}": "audit", "POST /v1/decisions/{decision_id}/replay": "audit",
-         "GET /v1/decisions/{decision_id}/statement": "audit", "POST /v1/subjects/erase": "admin"}
+         "GET /v1/decisions/{decision_id}/statement": "audit", "POST /v1/subjects/erase": "admin",
+         "GET /v1/audit/reads": "audit"}
 ROLES = ("evaluate", "audit", "admin")
 
 
