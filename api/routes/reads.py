@@ -41,7 +41,7 @@ def reads(service: ServiceDep, key: Auditor,
           caller: Annotated[str | None, Query(max_length=128)] = None,
           since: Annotated[dt.date | None, Query(alias="from", description="YYYY-MM-DD")] = None,
           until: Annotated[dt.date | None, Query(alias="to", description="YYYY-MM-DD")] = None,
-          after: Annotated[int, Query(ge=0, description="the last seq already seen (paging)")] = 0,
+          after: Annotated[int, Query(ge=0, le=2**62, description="the last seq already seen (paging)")] = 0,
           limit: Annotated[int, Query(ge=1, le=1000)] = 100,
           check: Annotated[bool, Query(description="also walk the whole read log's chain (slow on a long "
                                                    "log; `almp audit verify` always does)")] = True):
