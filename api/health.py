@@ -9,6 +9,7 @@ without its tables is answered 503 with the fix (`almp db upgrade`), not 500.
 from __future__ import annotations
 
 import functools
+import logging
 from typing import Literal
 
 from fastapi import FastAPI, Request
@@ -19,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from engine.i18n import N_, _
 
 from .exact_json import ExactJSONResponse
+from .keymaterial import KeyMaterialError
 from .store.db import alembic_config, current_revision
 
 REASONS = {
@@ -27,9 +29,12 @@ REASONS = {
     "schema_outdated": "the database schema is older than this version: run `almp db upgrade`",
     "schema_unknown": "the database schema is newer than this version (or foreign): deploy the newer version",
     "key_file_unreadable": "the API key file cannot be read: only the keys of ALMP_API_KEYS work",
+    "sealing_key_unreadable": "the master key that seals personal facts cannot be read: no decision can be stored",
+    "pseudonym_key_unreadable": "the pseudonym key cannot be read: no decision with a codice fiscale can be stored",
 }
 STATE_WORDS = {"missing": N_("missing (no tables)"), "outdated": N_("older than this version"),
                "unknown": N_("newer than this version, or not almp's")}
+log = logging.getLogger("almp.api")
 Reason = Literal[tuple(REASONS)]  # type: ignore[valid-type]
 
 
@@ -85,9 +90,24 @@ def report(service, keys) -> tuple[dict, int]:
     key_state = keys.state()
     if key_state == "unreadable":
         reasons.append("key_file_unreadable")
+    reasons += _key_material()
     body = {"status": "degraded" if reasons else "ok", "database": database, "schema": schema, "keys": key_state,
             "reasons": reasons, "policies": len(service.registry.policies), "engine_version": service.engine_version}
     return body, 503 if reasons else 200
+
+
+def _key_material() -> list[str]:
+    """Reasons for the key files outside the database that decisions need (each read once, then kept)."""
+    from . import pseudonym
+    from .store import sealing
+    found = []
+    for reason, load in (("sealing_key_unreadable", sealing.default), ("pseudonym_key_unreadable", pseudonym.default)):
+        try:
+            load()
+        except (KeyMaterialError, ValueError) as exc:
+            log.error("%s", _("key material unreadable: {problem}", problem=exc))
+            found.append(reason)
+    return found
 
 
 def _missing_table(exc: Exception) -> bool:
@@ -122,3 +142,10 @@ def install(app: FastAPI) -> None:
                 raise exc
             return await fallback(request, exc)
         app.add_exception_handler(kind, handler)
+
+    @app.exception_handler(KeyMaterialError)
+    async def key_material(_request: Request, exc: KeyMaterialError):
+        # the operator reads where (the log); the caller only that nothing was stored
+        log.error("%s", _("key material unreadable: {problem}", problem=exc))
+        return ExactJSONResponse({"detail": _("the service's key material cannot be read; nothing was stored. "
+                                              "Retry later.")}, status_code=503, headers={"Retry-After": "30"})

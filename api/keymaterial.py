@@ -14,6 +14,8 @@ import os
 import secrets
 from pathlib import Path
 
+from engine.i18n import _
+
 log = logging.getLogger("almp.keys")
 
 
@@ -31,9 +33,10 @@ def read_or_create(path: Path, *, size: int = 32, create: bool = True) -> bytes:
         return _decode(path, path.read_text(encoding="ascii"), size)
     except FileNotFoundError:
         if not create:
-            raise KeyMaterialError(f"{path}: key file not found") from None
+            raise KeyMaterialError(_("{path}: key file not found", path=path)) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise KeyMaterialError(f"{path}: cannot read key file ({exc.__class__.__name__})") from None
+        raise KeyMaterialError(_("{path}: cannot read key file ({error})", path=path,
+                                 error=exc.__class__.__name__)) from None
     material = secrets.token_bytes(size)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -55,5 +58,6 @@ def _decode(path: Path, text: str, size: int) -> bytes:
     except ValueError:
         material = b""
     if len(material) != size:
-        raise KeyMaterialError(f"{path}: expected {size} random bytes in base64 on the last line")
+        raise KeyMaterialError(_("{path}: expected {size} random bytes in base64 on the last line", path=path,
+                                 size=size))
     return material

@@ -129,3 +129,24 @@ def test_the_health_reasons_are_in_the_openapi(client):
     ref = responses["503"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
     reasons = spec["components"]["schemas"][ref]["properties"]["reasons"]
     assert "schema_missing" in str(reasons) and "key_file_unreadable" in str(reasons)
+
+
+@pytest.mark.parametrize("env, reason", [("ALMP_SEALING_KEY_FILE", "sealing_key_unreadable"),
+                                         ("ALMP_PSEUDONYM_KEY_FILE", "pseudonym_key_unreadable")])
+def test_a_malformed_key_material_file_is_503_in_health(client, monkeypatch, tmp_path, env, reason):
+    bad = tmp_path / "bad.key"
+    bad.write_text("not base64 of 32 bytes\n", encoding="ascii")
+    monkeypatch.setenv(env, str(bad))
+    health = client.get("/v1/health")
+    assert health.status_code == 503 and health.json()["reasons"] == [reason]
+    assert str(bad) not in health.text  # where the keys are kept is the operator's business
+
+
+def test_a_decision_meeting_an_unreadable_sealing_key_is_503_not_500(client, monkeypatch, tmp_path, caplog):
+    bad = tmp_path / "bad.key"
+    bad.write_text("not base64 of 32 bytes\n", encoding="ascii")
+    monkeypatch.setenv("ALMP_SEALING_KEY_FILE", str(bad))
+    response = client.post("/v1/eligibility", json=eligibility_body(), headers=headers("evaluate"))
+    assert response.status_code == 503, response.text
+    assert str(bad) not in response.text and "nulla è stato registrato" in response.json()["detail"]
+    assert any(str(bad) in r.getMessage() for r in caplog.records)  # the operator is told where
