@@ -9,6 +9,8 @@ import datetime as dt
 import json
 from decimal import Decimal
 
+import orjson as _orjson
+
 from engine.decide.trace import Trace
 
 
@@ -129,6 +131,57 @@ def _write(value, out: list, canonical: bool) -> None:
 
 
 def canonical(value) -> str:
+    """The canonical text (sorted keys, no spaces) hashes are taken over.
+
+    Written by orjson (Rust; Decimals inserted as raw number fragments, traces as their own
+    canonical text) when every part of ``value`` is of a type whose bytes are the same from both
+    writers: dict, list, tuple, text, int, bool, None, Decimal, date, datetime and ``Trace``.
+    Anything else - floats (orjson writes NaN as null and tiny ones unlike ``repr``), enums, UUIDs,
+    subclasses - and whatever orjson refuses (text with lone surrogates, integers beyond 64 bits,
+    keys that are not text, deep nesting) is written by ``dumps``, which raises the precise error
+    where there is one. ``tests/api/test_jsontext_fast.py`` checks the bytes against the reference
+    writer ``_write``.
+    """
     if type(value) is Trace:  # a stored decision's trace: written from the edition's pieces
         return value.canonical()
+    if _plain_data(value):
+        try:
+            return _orjson.dumps(value, default=_orjson_default, option=_ORJSON_OPTIONS).decode("utf-8")
+        except TypeError:  # orjson.JSONEncodeError: refused; the other writer says why, or writes it
+            pass
     return dumps(value, canonical=True)
+
+
+_LEAVES = frozenset({str, int, bool, type(None), Decimal, dt.date, dt.datetime, Trace})
+_ORJSON_OPTIONS = _orjson.OPT_SORT_KEYS | _orjson.OPT_PASSTHROUGH_DATETIME | _orjson.OPT_PASSTHROUGH_DATACLASS \
+    | _orjson.OPT_PASSTHROUGH_SUBCLASS
+
+
+def _plain_data(value) -> bool:
+    """Whether ``value`` holds only the types orjson writes as ``dumps`` does (see ``canonical``)."""
+    stack = [value]
+    pop, extend = stack.pop, stack.extend
+    leaves = _LEAVES
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is dict:
+            extend(item.values())
+        elif kind is list or kind is tuple:
+            extend(item)
+        elif kind not in leaves:
+            return False
+    return True
+
+
+def _orjson_default(item):
+    kind = type(item)
+    if kind is Decimal:
+        if not item.is_finite():
+            raise TypeError("not finite")  # dumps raises the ValueError
+        return _orjson.Fragment(str(item))
+    if kind is dt.date or kind is dt.datetime:
+        return item.isoformat()
+    if kind is Trace:
+        return _orjson.Fragment(item.canonical())
+    raise TypeError(kind.__name__)
