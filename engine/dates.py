@@ -100,10 +100,12 @@ def months_until(end: dt.date):
 
 def years_until(end: dt.date):
     """``completed_years(start, end)`` for many starts and one ``end`` (see ``months_until``)."""
-    months = months_until(end)
+    end_index = end.year * 12 + end.month
+    end_day = end.day
+    month_end = (end + dt.timedelta(days=1)).month != end.month
 
-    def years(start: dt.date) -> int:
+    def years(start: dt.date) -> int:  # months_until's months, inlined: one call per subject
         if start > end:
             return completed_years(start, end)
-        return months(start) // 12
+        return (end_index - (start.year * 12 + start.month) - (start.day > end_day and not month_end)) // 12
     return years

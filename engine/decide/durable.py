@@ -276,6 +276,8 @@ class DurableBackend:
             _HOST.register_rulesets({self.ruleset: definition})
             _REGISTERED[self.ruleset] = self
         self._handle = _HOST.get_ruleset(self.ruleset)
+        self._core = self._handle._handle
+        self._end = 2 + width  # action messages start '{"<code>"'
 
     @classmethod
     def for_policy(cls, policy: Policy) -> "DurableBackend":
@@ -319,8 +321,8 @@ class DurableBackend:
     def match(self, stage: int, env: dict, points: int | None = None) -> frozenset:
         sid = str(next(_SIDS))  # itertools.count is atomic under the GIL: no lock needed yet
         text = self.text(stage, env, sid, points)
-        core = self._handle._handle
-        end = 2 + self._width
+        core = self._core
+        end = self._end
         with _LOCK:
             try:
                 code, state = _assert_fact(core, text)
