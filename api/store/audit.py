@@ -158,8 +158,9 @@ def verify_chain(session: Session, checkpoints: list[Checkpoint] | None = None, 
     for edition in session.execute(select(Edition)).scalars():
         from engine.policy.compiler import content_hash
         if content_hash(jsontext.loads(edition.bundle_json)) != edition.content_hash:
+            name = edition.policy_id + "@" + edition.version
             return broken(_("stored edition {edition} ({hash}) was altered: its texts no longer match its hash",
-                            edition=f"{edition.policy_id}@{edition.version}", hash=edition.content_hash), None)
+                            edition=name, hash=edition.content_hash), None)
     for authority in session.execute(select(AuthorityText)).scalars():
         from engine.statement.authority import text_hash
         if text_hash(authority.text) != authority.hash:
