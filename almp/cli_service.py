@@ -85,6 +85,20 @@ def register(sub, commands) -> None:
                    help="repeat for several roles")
     a.add_argument("--name", default="", help="who holds it (recorded as the caller of their decisions)")
     a.add_argument("--file", help="key file (default: ALMP_API_KEYS_FILE, else ./almp-keys.txt)")
+    a.add_argument("--expires", type=_date, help="the key stops working when this day (UTC) begins")
+    a.add_argument("--days", type=int, help="the key works for this many days from now")
+    ls = keys.add_parser("list", help="every key of the file: id, holder, roles, state, created, expiry, revocation")
+    ls.add_argument("--file", help="key file (default: ALMP_API_KEYS_FILE, else ./almp-keys.txt)")
+    rv = keys.add_parser("revoke", help="revoke a key now (recorded with who and when); refused at once (401)")
+    rv.add_argument("key", help="the key's id (key:<12 hex>, see `almp keys list`) or its holder's name")
+    rv.add_argument("--by", help="who revokes (default: the operating-system user)")
+    rv.add_argument("--file", help="key file (default: ALMP_API_KEYS_FILE, else ./almp-keys.txt)")
+    ro = keys.add_parser("rotate", help="a new key with the same roles and holder (printed once); the old one "
+                                        "expires after --grace-hours (default 0: at once)")
+    ro.add_argument("key", help="the key's id (key:<12 hex>) or its holder's name")
+    ro.add_argument("--grace-hours", type=float, default=0.0, help="how long the old key keeps working")
+    ro.add_argument("--by", help="who rotates (default: the operating-system user)")
+    ro.add_argument("--file", help="key file (default: ALMP_API_KEYS_FILE, else ./almp-keys.txt)")
     commands["keys"] = cmd_keys
 
 
@@ -353,13 +367,63 @@ def cmd_db(args) -> int:
 
 
 def cmd_keys(args) -> int:
-    from api.keys import KeyFileError, add_key, keys_file
+    import datetime as dt
+    import getpass
+
+    from api import keylife
+    from api.keys import KeyFileError, keys_file
     path = keys_file(args.file)
+    now = dt.datetime.now(dt.timezone.utc)
+    who = "cli:" + (getattr(args, "by", None) or getpass.getuser())
     try:
-        key = add_key(path, args.role, args.name)
+        if args.keys_command == "add":
+            expires = None
+            if args.expires and args.days:
+                raise UsageError(_("give --expires or --days, not both"))
+            if args.expires:
+                expires = dt.datetime(args.expires.year, args.expires.month, args.expires.day, tzinfo=dt.timezone.utc)
+            elif args.days:
+                expires = now + dt.timedelta(days=args.days)
+            if expires is not None and expires <= now:
+                raise UsageError(_("the expiry must be in the future"))
+            key = keylife.add(path, args.role, args.name, expires=expires)
+            print(key)
+            print(_("(shown once; its sha256 was added to {path} with role(s) {roles})", path=path,
+                    roles=", ".join(sorted(set(args.role)))), file=sys.stderr)
+            return 0
+        if args.keys_command == "list":
+            return _list_keys(keylife.entries(path), now)
+        if args.keys_command == "revoke":
+            old = keylife.revoke(path, args.key, by=who)
+            print(_("{key} ({name}) revoked: refused from now on", key=old.key_id, name=old.name or "–"))
+            return 0
+        if args.grace_hours < 0:
+            raise UsageError(_("--grace-hours cannot be negative"))
+        key, old = keylife.rotate(path, args.key, by=who, grace=dt.timedelta(hours=args.grace_hours))
+        print(key)
+        print(_("(shown once) replaces {key} ({name}), which stops working {when}", key=old.key_id,
+                name=old.name or "–", when=_("now") if args.grace_hours == 0 else
+                _("in {hours} hours", hours=f"{args.grace_hours:g}")), file=sys.stderr)
+        return 0
     except KeyFileError as exc:
         raise UsageError(str(exc)) from None
-    print(key)
-    print(f"(shown once; its sha256 was added to {path} with role(s) {', '.join(sorted(set(args.role)))})",
-          file=sys.stderr)
+
+
+def _list_keys(listed, now) -> int:
+    from engine.i18n import date
+    words = {"active": _("active"), "expired": _("expired"), "revoked": _("revoked")}
+    for item in listed:
+        key = item.key
+        expires, revoked, created = key.when("expires"), key.when("revoked"), key.when("created")
+        extra = []
+        if revoked:
+            extra.append(_("revoked on {date} by {who}", date=date(revoked.date()),
+                           who=key.attributes.get("revoked_by", "–")))
+        if key.attributes.get("rotated_to"):
+            extra.append(_("replaced by {key} on {date}", key=key.attributes["rotated_to"],
+                           date=date(key.when("rotated").date()) if key.when("rotated") else "–"))
+        print(f"{key.key_id}  {key.name or '–':<16}  {','.join(sorted(key.roles)):<16}  "
+              f"{words[key.state(now)]:<9}  {_('created')} {date(created.date()) if created else '–'}  "
+              f"{_('expires')} {date(expires.date()) if expires else '–'}" + ("  " + "; ".join(extra) if extra else ""))
+    print(_("{n} key(s)", n=len(listed)), file=sys.stderr)
     return 0

@@ -37,10 +37,45 @@ def require(role: str):
         key = request.app.state.keys.lookup(presented)
         if key is None:
             raise HTTPException(401, "unknown API key", headers={"WWW-Authenticate": "Bearer"})
+        if key.attributes:  # a key with a life cycle: refused once expired or revoked, saying which and since when
+            refused = _refusal(key, request)
+            if refused is not None:
+                raise refused
         if not key.allows(role):
             raise HTTPException(403, f"this key lacks the '{role}' role")
         return key
     return check
+
+
+def request_language(request: Request) -> str:
+    """``lang`` query field, else Accept-Language (English if it asks for it first), else Italian."""
+    asked = request.query_params.get("lang")
+    if asked in ("it", "en"):
+        return asked
+    for part in (request.headers.get("accept-language") or "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag[:2] in ("it", "en"):
+            return tag[:2]
+    return "it"
+
+
+def _refusal(key: ApiKey, request: Request) -> HTTPException | None:
+    from engine.i18n import _, date
+    state = key.state()
+    if state == "active":
+        return None
+    lang = request_language(request)
+    if state == "revoked":
+        code, msg = "api_key_revoked", _("this API key was revoked on {date}", lang=lang,
+                                         date=date(key.when("revoked").date(), lang=lang))
+    else:
+        code, msg = "api_key_expired", _("this API key expired on {date}", lang=lang,
+                                         date=date(key.when("expires").date(), lang=lang))
+        if key.attributes.get("rotated_to"):
+            code, msg = "api_key_rotated", _("this API key was replaced on {date}: use the new key", lang=lang,
+                                             date=date(key.when("expires").date(), lang=lang))
+    return HTTPException(401, {"code": code, "msg": msg},
+                         headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{code}"'})
 
 
 Evaluator = Annotated[ApiKey, Depends(require("evaluate"))]

@@ -1,7 +1,10 @@
 """API keys: only their sha256 is ever stored; each key carries roles.
 
-A key file has one key per line: ``sha256:<hex> <role>[,<role>...] [name]`` (``#`` starts a
-comment). ``ALMP_API_KEYS`` holds the same entries separated by ``;``. The file is
+A key file has one key per line: ``sha256:<hex> <role>[,<role>...] [name] [attribute=value ...]``
+(``#`` starts a comment). Attributes record each key's life cycle (``api.keylife`` writes them):
+``created=``, ``expires=`` (a UTC time, or a date: the key stops working when that day begins),
+``revoked=`` and ``revoked_by=``, ``rotated=``, ``rotated_by=`` and ``rotated_to=`` (the new key's
+id). An expired or revoked key is refused with 401 and a precise code. ``ALMP_API_KEYS`` holds the same entries separated by ``;``. The file is
 ``ALMP_API_KEYS_FILE``, by default ``almp-keys.txt`` in the working directory.
 
 A malformed line is skipped and said once (one warning naming file:line), not a failure of every
@@ -10,12 +13,13 @@ and /v1/health says so (``KeyRing.state``).
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import os
 import secrets
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.i18n import _
@@ -36,6 +40,7 @@ class ApiKey:
     digest: str
     roles: frozenset
     name: str
+    attributes: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def caller(self) -> str:
@@ -43,6 +48,46 @@ class ApiKey:
 
     def allows(self, role: str) -> bool:
         return role in self.roles or "admin" in self.roles
+
+    @property
+    def key_id(self) -> str:
+        return "key:" + self.digest.split(":")[1][:12]
+
+    def when(self, attribute: str) -> dt.datetime | None:
+        return _moment(self.attributes.get(attribute), attribute, "")
+
+    def state(self, now: dt.datetime | None = None) -> str:
+        """"active", "expired" or "revoked" at ``now``."""
+        now = now or dt.datetime.now(dt.timezone.utc)
+        revoked = self.when("revoked")
+        if revoked is not None and revoked <= now:
+            return "revoked"
+        expires = self.when("expires")
+        if expires is not None and expires <= now:
+            return "expired"
+        return "active"
+
+
+ATTRIBUTES = ("created", "expires", "revoked", "revoked_by", "rotated", "rotated_by", "rotated_to")
+_MOMENTS = ("created", "expires", "revoked", "rotated")
+
+
+def _moment(text: str | None, attribute: str, where: str) -> dt.datetime | None:
+    if text is None:
+        return None
+    try:
+        if len(text) == 10:
+            day = dt.date.fromisoformat(text)
+            return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise KeyFileError(_("{where}: {attribute}={value} is not a date (YYYY-MM-DD) or a UTC time "
+                             "(YYYY-MM-DDTHH:MM:SSZ)", where=where, attribute=attribute, value=text[:40])) from None
+    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment
+
+
+def moment_text(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def digest(key: str) -> str:
@@ -57,7 +102,7 @@ def parse_entry(text: str, where: str) -> ApiKey | None:
     text = text.split("#", 1)[0].strip()
     if not text:
         return None
-    parts = text.split(None, 2)
+    parts = text.split()
     if len(parts) < 2 or not parts[0].startswith("sha256:") or len(parts[0]) != 71:
         raise KeyFileError(_("{where}: expected 'sha256:<64 hex> <roles> [name]'", where=where))
     roles = frozenset(r.strip() for r in parts[1].split(",") if r.strip())
@@ -65,7 +110,16 @@ def parse_entry(text: str, where: str) -> ApiKey | None:
     if unknown or not roles:
         raise KeyFileError(_("{where}: unknown role(s) {roles}; roles are {known}", where=where,
                              roles=", ".join(sorted(unknown)) or "–", known=", ".join(ROLES)))
-    return ApiKey(parts[0].lower(), roles, parts[2].strip() if len(parts) > 2 else "")
+    names, attributes = [], {}
+    for token in parts[2:]:
+        attribute, equals, value = token.partition("=")
+        if equals and attribute in ATTRIBUTES:
+            if attribute in _MOMENTS:
+                _moment(value, attribute, where)  # refused here (file:line), not at each request
+            attributes[attribute] = value
+        else:
+            names.append(token)  # a name written by hand may hold spaces
+    return ApiKey(parts[0].lower(), roles, " ".join(names), attributes)
 
 
 def parse_keys(text: str, where: str, separator: str = "\n", skipped: list[str] | None = None) -> dict[str, ApiKey]:
@@ -151,18 +205,7 @@ def new_key() -> str:
     return "almp_" + secrets.token_urlsafe(32)
 
 
-def add_key(path: Path, roles: list[str], name: str = "") -> str:
-    """Create a key, append its hash to ``path``, return the key (the only time it is seen)."""
-    bad = [r for r in roles if r not in ROLES]
-    if bad or not roles:
-        raise KeyFileError(_("unknown role(s) {roles}; roles are {known}", roles=", ".join(bad) or "–",
-                             known=", ".join(ROLES)))
-    if any(c.isspace() for c in name) or "#" in name:
-        raise KeyFileError("a key name may not contain spaces or '#'")
-    key = new_key()
-    line = f"{digest(key)} {','.join(sorted(set(roles)))}" + (f" {name}" if name else "") + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    with os.fdopen(fd, "a", encoding="utf-8") as fh:
-        fh.write(line)
-    return key
+def add_key(path: Path, roles: list[str], name: str = "", expires=None) -> str:
+    """Create a key, record its hash (and creation time, expiry) in ``path``, return the key (seen only now)."""
+    from .keylife import add
+    return add(path, roles, name, expires=expires)

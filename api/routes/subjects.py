@@ -10,7 +10,7 @@ from engine.errors import InputErrors, InputProblem
 from engine.i18n import _, date
 
 from .. import pseudonym
-from ..deps import Admin, ServiceDep
+from ..deps import Admin, ServiceDep, request_language
 from ..exact_json import ExactJSONResponse, ExactJSONRoute
 from ..store.sealing import PersonalDataErased
 from ..wire import Problem, ValidationErrorOut
@@ -60,18 +60,6 @@ def erase(request: EraseRequest, service: ServiceDep, key: Admin):
             raise InputErrors([InputProblem(("codice_fiscale",), "value_error", str(exc))]) from None
     done = service.erase_subject(subject, by=key.caller, why=request.why)
     return ExactJSONResponse({"subject": subject, "keys_erased": done.keys, "decisions": done.decisions})
-
-
-def request_language(request: Request) -> str:
-    """``lang`` query field, else Accept-Language (English if it asks for it first), else Italian."""
-    asked = request.query_params.get("lang")
-    if asked in ("it", "en"):
-        return asked
-    for part in (request.headers.get("accept-language") or "").split(","):
-        tag = part.split(";")[0].strip().lower()
-        if tag[:2] in ("it", "en"):
-            return tag[:2]
-    return "it"
 
 
 def erased_body(exc: PersonalDataErased, lang: str) -> dict:

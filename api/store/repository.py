@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import os
 import uuid
 from dataclasses import dataclass
 from typing import Iterator
@@ -150,6 +151,20 @@ def answer_text(decision_id: str, result_json: str, trace_json: str) -> str:
         parts += [',"trace":', trace_json]
     parts.append("}")
     return "".join(parts)
+
+
+def idempotency_ttl() -> dt.timedelta | None:
+    """How long an Idempotency-Key holds (``ALMP_IDEMPOTENCY_TTL_HOURS``, default 24; 0: for ever)."""
+    try:
+        hours = float(os.environ.get("ALMP_IDEMPOTENCY_TTL_HOURS", "24"))
+    except ValueError:
+        hours = 24.0
+    return dt.timedelta(hours=hours) if hours > 0 else None
+
+
+def idempotency_since() -> dt.datetime | None:
+    ttl = idempotency_ttl()
+    return None if ttl is None else dt.datetime.now(dt.timezone.utc) - ttl
 
 
 def request_hash(kind: str, body) -> str:
@@ -314,7 +329,12 @@ def append_batch(session: Session, items: list[PendingDecision]) -> list:
     keys = {item.idempotency_key for item in items if item.idempotency_key is not None}
     earlier: dict[str, tuple[str, object]] = {}  # idempotency key -> (request hash, stored form)
     if keys:
-        for row in session.execute(select(Decision).where(Decision.idempotency_key.in_(keys))).scalars():
+        # the latest use of each key, unless it is older than the idempotency period: then it is as if unused
+        oldest = idempotency_since()
+        query = select(Decision).where(Decision.idempotency_key.in_(keys))
+        if oldest is not None:
+            query = query.where(Decision.created_at >= oldest)
+        for row in session.execute(query.order_by(Decision.seq)).scalars():
             earlier[row.idempotency_key] = (row.request_hash, StoredDecision.from_row(row, keys_of(session)))
     data_keys = _Keys(session, {item.subject for item in items if item.subject is not None})
     editions, authorities = {}, {}
