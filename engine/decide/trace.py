@@ -26,7 +26,7 @@ class TracePlan:
     def __init__(self, stage1: list[tuple], bands: list[tuple]):
         self.stage1 = tuple((key, static, reads, points) for key, static, reads, points in stage1)
         self.bands = tuple((key, static, reads, None) for key, static, reads, _ in bands)
-        # The canonical text is one %-template per shape (bands reached or not), its slots filled
+        # The canonical text is one template per shape (bands reached or not), its slots filled
         # with the facts' literal texts (by fact name) and each rule's fired piece (by rule number).
         rules = [(i, key, _pieces(static, reads, points)) for i, (key, static, reads, points)
                  in enumerate(self.stage1 + self.bands)]
@@ -35,12 +35,19 @@ class TracePlan:
         self.nulls = {name: "null" for _, _, reads, _ in self.stage1 + self.bands for name in reads}
         self.templates = {}
         for with_bands in (False, True):
-            entries, slots = [], []
-            for i, key, (head, keys, _, _) in (rules if with_bands else rules[:len(self.stage1)]):
-                entries.append(head.replace("%", "%%") + ",".join(k.replace("%", "%%") + "%s" for k in keys) + "%s")
-                slots.extend(reads for reads in (self.stage1 + self.bands)[i][2])
+            # static texts with a place (None) after each but the last, one slot naming what goes there
+            parts, slots, text = [], [], "["
+            for n, (i, key, (head, keys, _, _)) in enumerate(rules if with_bands else rules[:len(self.stage1)]):
+                text += ("," if n else "") + head
+                for k, (key_text, name) in enumerate(zip(keys, (self.stage1 + self.bands)[i][2])):
+                    parts += [text + ("," if k else "") + key_text, None]
+                    slots.append(name)
+                    text = ""
+                parts += [text, None]
                 slots.append(i)
-            self.templates[with_bands] = ("[" + ",".join(entries) + "]", tuple(slots))
+                text = ""
+            parts.append(text + "]")
+            self.templates[with_bands] = (parts, tuple(slots))
 
 
 class Trace:
@@ -70,7 +77,8 @@ class Trace:
         plan = self.plan
         texts = dict(plan.nulls)
         for name, value in self.facts.items():
-            texts[name] = _string(value) if type(value) is str else _literal(value)
+            kind = type(value)
+            texts[name] = _string(value) if kind is str else str(value) if kind is int else _literal(value)
         fired = self.fired
         for i, key, on, off in plan.fired_pieces:
             texts[i] = on if key in fired else off
@@ -78,8 +86,10 @@ class Trace:
             banded = self.banded
             for i, key, on, off in plan.band_pieces:
                 texts[i] = on if key in banded else off
-        template, slots = plan.templates[self.with_bands]
-        return template % tuple([texts[slot] for slot in slots])
+        parts, slots = plan.templates[self.with_bands]
+        parts = parts.copy()
+        parts[1::2] = map(texts.__getitem__, slots)
+        return "".join(parts)
 
 
 def _pieces(static: dict, reads: tuple, points) -> tuple:
