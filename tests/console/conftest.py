@@ -27,6 +27,9 @@ KEYS = {
 }
 
 
+KEY_FILES = {"ALMP_PSEUDONYM_KEY_FILE": "pseudonym.key", "ALMP_SEALING_KEY_FILE": "sealing.key"}
+
+
 def keyring_text(keys=KEYS) -> str:
     return ";".join(f"{digest(key)} {roles} {name}" for key, roles, name in keys.values())
 
@@ -43,8 +46,11 @@ def build_app(database_url: str, keys: KeyRing | None = None):
 @pytest.fixture(autouse=True)
 def _console_secret(tmp_path, monkeypatch):
     monkeypatch.setenv("ALMP_CONSOLE_SECRET_FILE", str(tmp_path / "console.secret"))
-    if "ALMP_PSEUDONYM_KEY_FILE" not in os.environ or "console-live" not in os.environ["ALMP_PSEUDONYM_KEY_FILE"]:
-        monkeypatch.setenv("ALMP_PSEUDONYM_KEY_FILE", str(tmp_path / "pseudonym.key"))
+    # key files of pseudonyms and sealed facts: the test's own, or the live server's for a browser test
+    # (its decisions are searched by pseudonym in the same test)
+    for env, name in KEY_FILES.items():
+        if "console-live" not in os.environ.get(env, ""):
+            monkeypatch.setenv(env, str(tmp_path / name))
 
 
 @pytest.fixture
@@ -80,8 +86,9 @@ def _free_port() -> int:
 def live_server(tmp_path_factory):
     import uvicorn
     folder = tmp_path_factory.mktemp("console-live")
-    os.environ["ALMP_CONSOLE_SECRET_FILE"] = str(folder / "console.secret")
-    os.environ["ALMP_PSEUDONYM_KEY_FILE"] = str(folder / "pseudonym.key")
+    names = {"ALMP_CONSOLE_SECRET_FILE": "console.secret", **KEY_FILES}
+    before = {env: os.environ.get(env) for env in names}
+    os.environ.update({env: str(folder / name) for env, name in names.items()})
     app = build_app(f"sqlite:///{folder / 'live.db'}")
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
@@ -95,6 +102,11 @@ def live_server(tmp_path_factory):
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+    for env, value in before.items():
+        if value is None:
+            os.environ.pop(env, None)
+        else:
+            os.environ[env] = value
 
 
 @pytest.fixture(scope="module")
