@@ -23,7 +23,9 @@ Comparisons (each printed as ``RATIO <name> <almp throughput / peer throughput>`
 - ``api_vs_openfisca_calculate``: ``POST /v1/eligibility`` on ``almp serve`` (2 workers, every
   decision stored and chained in PostgreSQL) against OpenFisca's web API ``POST /calculate``
   (gunicorn, 2 workers x 16 threads, stateless), same load generator, 32 connections, closed
-  loop; then almp open loop at 50% and 80% of its peak (``P99_MS``, p50/p99/p99.9 in the table).
+  loop; then almp open loop at 50% and 80% of its peak (``bench.openloop``: latency from each
+  request's due time, no coordinated omission), printed as ``P50_MS/P99_MS/P999_MS open_50`` and
+  ``open_80``, and the same against a SQLite store (``open_50_sqlite``, ``open_80_sqlite``).
 
 In-process figures are CPU time of this process (``time.process_time``; the machine is shared,
 wall time swings with other load), medians of alternating passes. HTTP figures are wall time.
@@ -45,6 +47,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench import openloop  # noqa: E402
 from bench.common import AS_OF, persons  # noqa: E402
 from bench.oracle import answer  # noqa: E402
 
@@ -334,7 +337,7 @@ def bench_api(args, expected_of, tmp: Path) -> None:
             closed = _load(port, requests, tmp, seconds=args.seconds, connections=args.connections, keep=10 ** 6)
             almp_peak = closed["rate"]
             opens = {}
-            for share in (0.5, 0.8):
+            for share in openloop.SHARES:
                 opens[share] = _load(port, requests, tmp, seconds=args.seconds, connections=args.connections,
                                      rate=share * almp_peak, keep=10 ** 6)
         finally:
@@ -406,11 +409,39 @@ def bench_api(args, expected_of, tmp: Path) -> None:
         TABLE.append((f"almp open loop at {share:.0%} of its peak ({share * almp_peak:,.0f} req/s offered)",
                       f"{result['rate']:,.0f} req/s", "", None,
                       f"p50 {result['p50']:.1f} / p99 {result['p99']:.1f} / p99.9 {result['p999']:.1f} ms "
-                      "(from the scheduled time)"))
-        emit("P99_MS", f"api_eligibility_open_{int(share * 100)}", result["p99"])
+                      f"(from the scheduled time; {result['connections']} connections, "
+                      f"send lag max {result['send_lag_ms']:.0f} ms)"))
+    for name, value in openloop.figures({"results": {"closed": closed, **opens}}).items():
+        if not name.startswith("RATE"):
+            emit(*name.split(" "), value)
     emit("P99_MS", "api_eligibility", closed["p99"])
     if peer_rate:
         emit("RATIO", "api_vs_openfisca_calculate", closed["rate"] / peer_rate)
+
+
+def bench_openloop_sqlite(args) -> None:
+    """The same closed peak and open-loop runs against a SQLite store (bench.openloop)."""
+    say("openloop: almp serve --workers 2 on SQLite, closed peak then 50% and 80% of it in open loop")
+    for label, suffix, fresh in openloop.stores(None, sqlite=True):
+        with fresh() as url:
+            run = openloop.run_store(url, seconds=args.seconds, connections=args.connections)
+        say("  " + openloop.describe(run, label))
+        MISMATCHES["almp API answers (SQLite, closed and open loop)"] = run["mismatches"]
+        MISMATCHES["almp API answered but not stored (SQLite)"] = run["not_stored"]
+        MISMATCHES["almp audit verify failed (SQLite)"] = int(not run["verified"])
+        for name, value in openloop.figures(run, suffix).items():
+            if not name.startswith("RATE"):
+                emit(*name.split(" "), value)
+        r = run["results"]
+        TABLE.append(("almp POST /v1/eligibility (closed loop, SQLite)", f"{r['closed']['rate']:,.0f} req/s", "",
+                      None, f"p50 {r['closed']['p50']:.1f} / p99 {r['closed']['p99']:.1f} / "
+                            f"p99.9 {r['closed']['p999']:.1f} ms"))
+        for share in openloop.SHARES:
+            o = r[share]
+            TABLE.append((f"almp open loop at {share:.0%} of its peak, SQLite ({o['offered']:,.0f} req/s offered)",
+                          f"{o['rate']:,.0f} req/s", "", None,
+                          f"p50 {o['p50']:.1f} / p99 {o['p99']:.1f} / p99.9 {o['p999']:.1f} ms "
+                          f"(from the scheduled time; {o['connections']} connections)"))
 
 
 def main(argv=None) -> int:
@@ -420,7 +451,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--postgres", default=os.environ.get("ALMP_TEST_POSTGRES_URL"))
-    parser.add_argument("--skip", action="append", default=[], choices=["batch", "decision", "explained", "api"])
+    parser.add_argument("--skip", action="append", default=[],
+                        choices=["batch", "decision", "explained", "api", "openloop_sqlite"])
     args = parser.parse_args(argv)
     say(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"load average {os.getloadavg()[0]:.1f}")
@@ -440,6 +472,12 @@ def main(argv=None) -> int:
             except SystemExit as exc:  # a server that did not start: say so, keep the other figures
                 say(f"api: FAILED: {exc}")
                 MISMATCHES["almp API run failed"] = 1
+    if "openloop_sqlite" not in args.skip:
+        try:
+            bench_openloop_sqlite(args)
+        except SystemExit as exc:
+            say(f"openloop (SQLite): FAILED: {exc}")
+            MISMATCHES["almp API run failed (SQLite)"] = 1
     print()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"load average at the end {os.getloadavg()[0]:.1f}")
