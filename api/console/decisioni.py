@@ -18,7 +18,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from engine.errors import PolicyNotFound
 from engine.statement import StatementError
 
+from ..access import UNSPECIFIED, reading_for
 from ..service import DecisionNotFound, StoredInputMismatch
+from ..store.sealing import PersonalDataErased
 from ..store.repository import get_bundle, verify_chain
 from .search import Criteria, callers as search_callers, find, pseudonym_column
 from .session import User, check_csrf, log_read, need
@@ -150,18 +152,32 @@ def _decision(request: Request, decision_id: str):
         raise PolicyNotFound(f"nessuna decisione '{decision_id[:64]}'") from None
 
 
+def record(request: Request, user: User, action: str, decision, outcome: str = "ok") -> None:
+    """A read of a stored decision goes into the read log (api.access: who, which decision, channel
+    'console'), as the API's reads do, and the console's own log line; never the facts themselves."""
+    log_read(user, action, decision.id)
+    service(request).record_read(caller=user.name, decision_id=decision.id, what=action, via=VIA,
+                                 outcome=outcome)
+
+
+VIA = "console"
+
+
 def _decision_page(request: Request, user: User, decision_id: str, **extra):
     svc = service(request)
     decision = _decision(request, decision_id)
-    log_read(user, "decision page (facts, reasons, trace)", decision.id)
+    record(request, user, "read", decision, "erased" if decision.erased else "ok")
     others = []
     try:
         others = [p for p in svc.registry.editions(decision.policy_id) if p.version != decision.version]
     except PolicyNotFound:
         pass
-    subject = decision.input.get("person") or decision.input.get("subject") or decision.input.get("plan") \
-        or decision.input.get("claim") or {}
-    statement, statement_error = _statement_html(svc, user, decision.id)
+    if decision.erased:  # the subject's facts were erased: what stays readable is the countable summary
+        subject, statement, statement_error = {}, None, "i dati personali della decisione sono stati cancellati."
+    else:
+        subject = decision.input.get("person") or decision.input.get("subject") or decision.input.get("plan") \
+            or decision.input.get("claim") or {}
+        statement, statement_error = _statement_html(svc, user, decision.id)
     from .. import integrity  # a row that fails its hash or chain checks is shown flagged, never as sound
     with svc.store.reading() as session:
         checked = integrity.check(session, decision.id) or {"status": "failed", "problems": []}
@@ -176,9 +192,12 @@ def _statement_html(svc, user: User, decision_id: str) -> tuple[Markup | None, s
     """The statement of reasons inline (the engine's own escaped HTML, as GET /v1/decisions/{id}/statement
     gives it); a decision whose statement cannot be made still opens, saying why."""
     try:
-        return Markup(svc.statements.html_fragment(decision_id, caller=user.name)), ""
+        with reading_for(UNSPECIFIED, via=VIA):
+            return Markup(svc.statements.html_fragment(decision_id, caller=user.name)), ""
     except (StatementError, PolicyNotFound) as exc:
         return None, str(exc)
+    except PersonalDataErased:
+        return None, "i dati personali della decisione sono stati cancellati."
 
 
 def _reader(dictionary):
@@ -200,7 +219,12 @@ async def riesegui(request: Request, decision_id: str, user: Auditor):
     """Replay under the exact stored edition: identical, or every difference."""
     await check_csrf(request)
     decision = _decision(request, decision_id)
-    replay = await run_in_threadpool(service(request).replay, decision.id)
+    try:
+        replay = await run_in_threadpool(service(request).replay, decision.id)
+    except PersonalDataErased:
+        record(request, user, "replay", decision, "erased")
+        return _decision_page(request, user, decision.id)
+    record(request, user, "replay", decision)
     return _decision_page(request, user, decision.id, replay=replay)
 
 
@@ -214,6 +238,10 @@ async def rivaluta(request: Request, decision_id: str, user: Auditor):
     try:
         whatif = await run_in_threadpool(service(request).replay, decision.id, version)
         error = ""
+        record(request, user, "what-if", decision)
+    except PersonalDataErased:
+        whatif, error = None, "i dati personali della decisione sono stati cancellati."
+        record(request, user, "what-if", decision, "erased")
     except StoredInputMismatch as exc:
         whatif, error = None, "; ".join(p.message for p in exc.problems[:5])
     except PolicyNotFound as exc:
@@ -231,13 +259,21 @@ async def motivazione(request: Request, decision_id: str, fmt: str, user: Audito
         raise StarletteHTTPException(404)
     decision = _decision(request, decision_id)
     try:
-        body = await run_in_threadpool(service(request).statements.document, decision.id, fmt, caller=user.name)
+        body = await run_in_threadpool(_document, service(request), decision.id, fmt, user.name)
+    except PersonalDataErased:
+        return page(request, "errore.html", status_code=410, user=user, title="Motivazione non disponibile",
+                    message="I dati personali di questa decisione sono stati cancellati.")
     except StatementError as exc:
         return page(request, "errore.html", status_code=409, user=user, title="Motivazione non disponibile",
                     message="La motivazione di questa decisione non si può produrre con questa versione.",
                     detail=str(exc))
     return Response(body, media_type=STATEMENT_FILES[fmt],
                     headers={"Content-Disposition": f'attachment; filename="motivazione-{decision.id}.{fmt}"'})
+
+
+def _document(svc, decision_id: str, fmt: str, caller: str) -> bytes:
+    with reading_for(UNSPECIFIED, via=VIA):  # a context variable: set in the thread that reads
+        return svc.statements.document(decision_id, fmt, caller=caller)
 
 
 @router.get("/decisioni/{decision_id}/edizione")

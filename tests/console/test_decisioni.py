@@ -161,3 +161,32 @@ def test_find_by_a_callers_subject_id(console_client):
     assert decision_id in found
     other = console_client.post("/console/decisioni", data={"csrf_token": token, "soggetto": "sportello-43"}).text
     assert decision_id not in other and "Nessuna decisione trovata" in other
+
+
+def test_every_read_goes_into_the_read_log_from_the_console(console_client):
+    from api import access
+    decision_id = stored_decision(console_client)
+    sign_in(console_client, "revisore")
+    token = csrf_of(console_client.get(f"/console/decisioni/{decision_id}").text)
+    console_client.post(f"/console/decisioni/{decision_id}/riesegui", data={"csrf_token": token})
+    console_client.get(f"/console/decisioni/{decision_id}/motivazione.pdf")
+    service = console_client.app.state.service
+    with service.store.reading() as session:
+        entries = access.listing(session, decision_id=decision_id)
+    mine = [(e["action"], e["via"]) for e in entries if e["caller"] == "revisore.verdi"]
+    assert ("read", "console") in mine and ("replay", "console") in mine
+    assert ("statement.html", "console") in mine and ("statement.pdf", "console") in mine
+
+
+def test_an_erased_subjects_decision_opens_without_its_facts(console_client):
+    from api.pseudonym import of_codice_fiscale
+    decision_id = stored_decision(console_client, CODICE_FISCALE)
+    service = console_client.app.state.service
+    service.erase_subject(of_codice_fiscale(CODICE_FISCALE), by="dpo", why="richiesta dell'interessato")
+    sign_in(console_client, "revisore")
+    page = console_client.get(f"/console/decisioni/{decision_id}")
+    assert page.status_code == 200, page.text
+    assert "sono stati cancellati" in page.text and "Ammesso" in page.text
+    assert "1981-01-10" not in page.text and 'id="riesegui"' not in page.text
+    pdf = console_client.get(f"/console/decisioni/{decision_id}/motivazione.pdf")
+    assert pdf.status_code == 410 and not pdf.content.startswith(b"%PDF")
