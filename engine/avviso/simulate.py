@@ -174,8 +174,12 @@ def _record_end(text: str) -> int:
 
 
 def run(policies: list[Policy], path: Path, as_of: dt.date, workers: int | None = None,
-        progress: Callable[[int, int], None] | None = None) -> Tally:
-    """Tally ``policies`` (one, or two to compare) over the population at ``path``."""
+        progress: Callable[[int, int], None] | None = None, chunk_bytes: int = CHUNK_BYTES) -> Tally:
+    """Tally ``policies`` (one, or two to compare) over the population at ``path``.
+
+    Chunks go to ``workers`` processes (default: every core) and their tallies are added up as
+    they come back; a tally holds only counts (money is counts times Decimal figures, at the end),
+    so the result does not depend on how the file was cut or which worker took which chunk."""
     path = Path(path)
     header = read_header(path)
     bundles = [p.bundle for p in policies]
@@ -197,13 +201,13 @@ def run(policies: list[Policy], path: Path, as_of: dt.date, workers: int | None 
 
     if workers == 1:
         runner = _Runner(bundles, header, as_of, str(path))
-        for chunk in chunks(path):
-            account(runner.run(chunk), len(chunk[1]))
+        for chunk in chunks(path, chunk_bytes):
+            account(runner.run(chunk), len(chunk[1].encode("utf-8")))
         return tally
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
     with context.Pool(workers, initializer=_init, initargs=(bundles, header, as_of, str(path))) as pool:
         in_flight = []
-        for chunk in chunks(path):
+        for chunk in chunks(path, chunk_bytes):
             in_flight.append((pool.apply_async(_work, (chunk,)), len(chunk[1].encode("utf-8"))))
             # backpressure: never more than two chunks per worker held in memory
             while len(in_flight) >= 2 * workers:
