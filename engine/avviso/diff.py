@@ -293,6 +293,10 @@ class _Words:
     def t(self, message, **fields):
         return _(message, lang=self.lang, **fields)
 
+    def field(self, name: str) -> str:
+        """A changed attribute in words (the YAML key when it has none)."""
+        return self.t(FIELD_WORDS[name]) if name in FIELD_WORDS else name
+
     def cond(self, text, side="new") -> str:
         if not isinstance(text, str):
             return self.value(text)
@@ -419,7 +423,7 @@ class _Words:
         if field == "points":
             return self.t("{name} is worth {after} points (was {before})", name=name,
                           after=self.figure(c.after), before=self.figure(c.before))
-        return self.t("{name}: {field} becomes {after} (was {before})", name=name, field=c.field or field,
+        return self.t("{name}: {field} becomes {after} (was {before})", name=name, field=self.field(c.field or field),
                       after=self.value(c.after), before=self.value(c.before))
 
     def parameter(self, c: Change, parts) -> str:
@@ -434,7 +438,7 @@ class _Words:
         if c.field in ("", "value"):
             return self.t("{who} goes from {before} to {after}", who=who[:1].upper() + who[1:],
                           before=self.figure(c.before, unit), after=self.figure(c.after, unit))
-        return self.t("{who}: {field} becomes {after} (was {before})", who=who, field=c.field,
+        return self.t("{who}: {field} becomes {after} (was {before})", who=who, field=self.field(c.field),
                       after=self.value(c.after), before=self.value(c.before))
 
     def threshold(self, param: str) -> str:
@@ -479,7 +483,7 @@ class _Words:
         if c.field == "condition":
             return self.t("{name}: the condition becomes {after} (was {before})", name=name,
                           after=self.cond(c.after), before=self.cond(c.before, "old"))
-        return self.t("{name}: {field} becomes {after} (was {before})", name=name, field=c.field,
+        return self.t("{name}: {field} becomes {after} (was {before})", name=name, field=self.field(c.field),
                       after=self.value(c.after), before=self.value(c.before))
 
     def dates(self, c: Change) -> str:
@@ -493,6 +497,11 @@ class _Words:
                       after=after, before=before)
 
 
+# attributes of a rule, band or parameter, as an officer names them
+FIELD_WORDS = {"reason": N_("reason given"), "note": N_("note"), "label": N_("description"),
+               "source": N_("source"), "status": N_("figure status"), "max_doti": N_("maximum number of doti"),
+               "reference.act": N_("act referred to"), "reference.article": N_("article referred to"),
+               "reference.title": N_("title of the reference")}
 STATUS_NAMES = {"draft": N_("draft"), "active": N_("active"), "closed": N_("closed"), "published": N_("published")}
 _MIRROR = {"<=": ">=", "<": ">", ">=": "<=", ">": "<", "==": "==", "!=": "!="}
 STATUS_WORDS = {"placeholder": N_("placeholder"), "uncertain": N_("uncertain"), "confirmed": N_("confirmed")}

@@ -97,3 +97,12 @@ def test_case_failures_read_in_italian():
     assert in_italian("band: expected '2', got None") == "fascia: atteso 2, ottenuto nessuno"
     assert in_italian("expected an input error, got a decision") == \
         "atteso un errore (input), ottenuta invece una decisione"
+
+
+def test_confronta_says_every_change_in_italian(console_client):
+    sign_in(console_client, "funzionario")
+    page = console_client.get("/console/confronta?programma=lombardia%2Fdote-unica-lavoro&da=2019&a=2020").text
+    result = page[page.index('id="risultato"'):]
+    assert "regola di ammissibilità «Età non superiore a 65 anni alla data della domanda»: motivo diventa" in result
+    for english in ("reason", "reference.act", "reference.article", " becomes ", "(was ", "valid_from", "None"):
+        assert english not in result, english
