@@ -19,6 +19,9 @@ def register(sub, commands) -> None:
     e.add_argument("--codice-fiscale", dest="codice_fiscale", metavar="CF",
                    help=("the subject's codice fiscale instead ('-' reads it from standard input, keeping it out "
                           "of the shell history)"))
+    e.add_argument("--decision", metavar="ID",
+                   help=("the subject of this decision instead (a decision taken without a codice fiscale is its "
+                         "own subject)"))
     e.add_argument("--why", required=True, help=("the ground, e.g. the request's protocol number"))
     e.add_argument("--by", help=("who erases (default: the operating-system user)"))
     _database_arg(e)
@@ -40,8 +43,17 @@ def _operator(args) -> str:
 
 def cmd_subject(args) -> int:
     from api import pseudonym
-    if (args.pseudonym is None) == (args.codice_fiscale is None):
-        raise UsageError(_("give the pseudonym or --codice-fiscale, one of them"))
+    if sum(x is not None for x in (args.pseudonym, args.codice_fiscale, args.decision)) != 1:
+        raise UsageError(_("give the pseudonym, --codice-fiscale or --decision, one of them"))
+    if args.decision is not None:
+        service = _service(args, policies=False)
+        try:
+            found = service.erase_decision(args.decision.strip()[:64], by=_operator(args), why=args.why)
+        finally:
+            service.store.close()
+        if found is None:
+            raise UsageError(_("no decision '{id}' with sealed personal facts", id=args.decision[:64]))
+        return _said(found[0] or args.decision.strip()[:64], found[1])
     if args.pseudonym is not None:
         subject = args.pseudonym.strip()
         if not pseudonym.is_pseudonym(subject):
@@ -57,6 +69,10 @@ def cmd_subject(args) -> int:
         done = service.erase_subject(subject, by=_operator(args), why=args.why)
     finally:
         service.store.close()
+    return _said(subject, done)
+
+
+def _said(subject: str, done) -> int:
     if not done.keys:
         print(_("nothing to erase for {subject}: no personal facts of theirs are readable in the store",
                 subject=subject))

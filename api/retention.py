@@ -68,6 +68,26 @@ def erase_subject(session: Session, subject: str, *, by: str, why: str,
     return Erased(_erase(session, keys, by, why, now), decisions)
 
 
+def erase_decision(session: Session, decision_id: str, *, by: str, why: str,
+                   now: dt.datetime | None = None) -> tuple[str | None, Erased] | None:
+    """Destroy the data key that seals ``decision_id``: its subject's, or its own for a decision taken
+    without one. (subject or None, what was erased); None when there is no such sealed decision."""
+    from .store.sealing import SealBroken, key_id_of
+    now = now or dt.datetime.now(dt.timezone.utc)
+    _lock_head(session)
+    row = session.execute(select(Decision.subject, Decision.sealed).where(Decision.id == decision_id)).one_or_none()
+    if row is None or row.sealed is None:
+        return None
+    try:
+        key = session.get(DataKey, key_id_of(row.sealed))
+    except SealBroken:
+        return None
+    if key is None or key.erased_at is not None:
+        return row.subject, Erased(0, 0)
+    decisions = _decisions_of(session, key)
+    return row.subject, Erased(_erase(session, [key], by, why, now), decisions)
+
+
 def apply(session: Session, *, today: dt.date, by: str, dry_run: bool = False,
           now: dt.datetime | None = None) -> RetentionReport:
     """Erase every data key whose retention ended before ``today``. Call inside ``session.begin()``."""

@@ -290,6 +290,12 @@ class Service:
         with self.store.transaction() as session:
             return retention.erase_subject(session, subject, by=by, why=why)
 
+    def erase_decision(self, decision_id: str, *, by: str, why: str):
+        """Destroy the data key sealing one decision (its subject's, or its own): see ``api.retention``."""
+        from . import retention
+        with self.store.transaction() as session:
+            return retention.erase_decision(session, decision_id, by=by, why=why)
+
     def apply_retention(self, *, today: dt.date, by: str, dry_run: bool = False):
         from . import retention
         with self.store.transaction() as session:

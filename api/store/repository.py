@@ -243,14 +243,16 @@ class PendingDecision:
         clear_result, personal_result = sealing.split(body)
         clear_input = {k: v for k, v in input.items() if k in CLEAR_INPUT}
         personal_input = {k: v for k, v in input.items() if k not in CLEAR_INPUT}
+        trace_json = jsontext.canonical(trace)
+        # the canonical text of {"input", "result", "trace"} (keys in that order), the trace written once
+        personal_json = ('{"input":' + jsontext.canonical(personal_input) + ',"result":'
+                         + jsontext.canonical(personal_result) + ',"trace":' + trace_json + "}")
         return cls(kind=kind, policy=policy, as_of=as_of, engine_version=engine_version, caller=caller,
                    idempotency_key=idempotency_key, req_hash=req_hash, input_json=jsontext.canonical(clear_input),
                    result_json=jsontext.canonical(clear_result), trace_json="null", subject=subject,
                    statement_basis=None if statement_basis is None else jsontext.canonical(statement_basis),
-                   authority=authority,
-                   personal_json=jsontext.canonical({"input": personal_input, "result": personal_result,
-                                                     "trace": trace}),
-                   answer_result_json=jsontext.canonical(body), answer_trace_json=jsontext.canonical(trace))
+                   authority=authority, personal_json=personal_json,
+                   answer_result_json=jsontext.canonical(body), answer_trace_json=trace_json)
 
 
 @dataclass(frozen=True)

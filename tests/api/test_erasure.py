@@ -258,3 +258,35 @@ def test_erased_subjects_are_unreadable_and_the_others_are_not(registry, tmp_pat
                 assert service.replay(ids[born])["identical"]
     finally:
         service.store.close()
+
+
+@settings(deadline=None, max_examples=50)
+@given(st.dictionaries(st.sampled_from(["person", "plan", "claim"]), json_value, max_size=2), result_like,
+       json_value)
+def test_the_sealed_text_is_the_canonical_json_of_the_personal_part(personal_input, result, trace):
+    from api import jsontext
+    from api.store.repository import PendingDecision
+    from api.store.sealing import split
+
+    class Policy:
+        id, version, content_hash = "a/b", "1", "sha256:x"
+    pending = PendingDecision.build(kind="eligibility", policy=Policy, as_of=dt.date(2020, 1, 1),
+                                    input={"policy": "a/b", "version": None, "as_of": "2020-01-01", **personal_input},
+                                    result={**result, "trace": trace}, engine_version="e", caller="c",
+                                    idempotency_key=None, req_hash="h")
+    body = {k: v for k, v in result.items() if k != "trace"}
+    expected = {"input": personal_input, "result": split(body)[1], "trace": trace}
+    assert pending.personal_json == jsontext.canonical(expected)
+    assert jsontext.loads(pending.answer_result_json) == jsontext.loads(jsontext.canonical(body))
+
+
+def test_a_decision_without_a_codice_fiscale_is_erased_by_its_id(client, db_url, capsys):
+    from .conftest import decide as decide_plain
+    answer, other = decide_plain(client), decide_plain(client)
+    assert main(["subject", "erase", "--decision", answer["decision_id"], "--why", "prot. 9",
+                 "--database", db_url]) == 0
+    assert "1 decisione" in capsys.readouterr().out
+    assert client.get(f"/v1/decisions/{answer['decision_id']}", headers=headers("audit")).status_code == 410
+    assert client.get(f"/v1/decisions/{other['decision_id']}", headers=headers("audit")).status_code == 200
+    assert main(["subject", "erase", "--decision", "no-such-id", "--why", "x", "--database", db_url]) == 2
+    assert verify(db_url, capsys)[0] == 0
