@@ -17,7 +17,7 @@ from engine.policy.registry import Registry
 from . import health
 from .exact_json import ExactJSONResponse
 from .keys import KeyRing
-from . import batch
+from . import batch, openapi
 from .limits import MAX_BODY_BYTES, BodyLimit, error_items
 from .routes import catalogue, decisions, reads, screening, statements, subjects
 from .service import DecisionNotFound, Service, Store, StoredInputMismatch
@@ -63,6 +63,7 @@ def create_app(*, policies: str | Path | None = None, database_url: str | None =
     _add_error_handlers(app)
     subjects.add_handlers(app)
     health.install(app)  # after the handlers it falls back to
+    openapi.install(app, registry)
     return app
 
 

@@ -46,6 +46,8 @@ def screen(registry: Registry, person: dict, as_of: dt.date, authority: str | No
         raise InputErrors([InputProblem(("authority",), "unknown_authority",
                                         f"no programmes of authority '{authority}'"
                                         + (f"; {hint}" if hint else f" (authorities: {', '.join(known)})"))])
+    # checked against the dictionary even when no edition is in force: a wrong fact is wrong on any day
+    registry.dictionary.prepare(person, set(), as_of, "person", ("person",))
     results = [(policy, evaluate_available(policy, person, as_of, backend_kind))
                for policy in editions_in_force(registry, as_of, authority)]
     results.sort(key=lambda pr: (ORDER[pr[1]["outcome"]], pr[0].id))
