@@ -15,7 +15,11 @@ from engine.costs.pricing import DELIVERIES, MAX_LINES
 from engine.policy import codice_fiscale
 from engine.policy.basket import CONTRACT_TYPES
 from engine.policy.contract import _nullable, _value_schema
+from engine.policy.facts import REGIONS_ENUM
 from engine.values import FIRST_DATE, LARGEST, LAST_DATE
+
+from .limits import MAX_BODY_BYTES
+from .wire import FACT_CONTRACT
 
 DATE = {"type": "string", "format": "date", "pattern": r"^(19|20|21)\d{2}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$",
         "description": f"YYYY-MM-DD, from {FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()}"}
@@ -39,8 +43,21 @@ def person_schema(dictionary) -> dict:
         value = {"title": fact.label, "description": fact.description, **_value_schema(fact)}
         if fact.type.kind == "date":
             value.update(DATE, description=fact.description)
+        elif fact.type.kind == "int":
+            value.setdefault("minimum", 1 - int(LARGEST))
+            value.setdefault("maximum", int(LARGEST) - 1)
+        elif fact.type.kind == "decimal":
+            value = {"title": fact.label, "description": fact.description, "anyOf": _decimal(fact)}
+        elif fact.values_from == REGIONS_ENUM:
+            value = {"title": fact.label, "type": "string", "enum": _region_forms(fact.type.values),
+                     "description": fact.description + " The almp code, the ISTAT code (with or without its "
+                                                       "leading zero) or the official name; also any spelling "
+                                                       "of a name differing only in case, accents, spaces or "
+                                                       "punctuation."}
         if fact.nullable:
             value = _nullable(value)
+            if "enum" in value:
+                value["enum"] = [*value["enum"], None]
         properties[name] = value
     properties[codice_fiscale.FIELD] = {
         "title": "Codice fiscale", "type": "string", "pattern": r"^([A-Za-z0-9]{16}|\d{11})$",
@@ -48,6 +65,36 @@ def person_schema(dictionary) -> dict:
                        "and must agree with them when sent. Never stored in clear."}
     return {"type": "object", "title": "Person", "additionalProperties": False,
             "maxProperties": dictionary.max_facts("person"), "properties": properties, "required": []}
+
+
+def _decimal(fact) -> list[dict]:
+    """A JSON number, or its text (which keeps every decimal digit exact), within the fact's bounds."""
+    number = {"type": "number", "exclusiveMinimum": -int(LARGEST), "exclusiveMaximum": int(LARGEST)}
+    if fact.minimum is not None:
+        number["minimum"] = _plain(fact.minimum)
+    if fact.maximum is not None:
+        number["maximum"] = _plain(fact.maximum)
+    sign = "" if fact.minimum is not None and fact.minimum >= 0 else "-?"
+    if fact.minimum == 0 and fact.maximum == 1:
+        text = r"^(0(\.\d{1,6})?|1(\.0{1,6})?)$"
+    else:
+        text = rf"^{sign}\d{{1,15}}(\.\d{{1,6}})?$"
+    return [number, {"type": "string", "pattern": text}]
+
+
+def _plain(value):
+    return int(value) if value == int(value) else float(value)
+
+
+def _region_forms(values) -> list[str]:
+    """Every exact form the region reader takes for the regions in ``values``."""
+    from engine.policy.regions import _lookup, regions
+    allowed = set(values)
+    forms = {key for key, region in _lookup().items() if region.almp_code in allowed}
+    for region in regions():
+        if region.almp_code in allowed:
+            forms |= {region.name, region.istat_code, region.almp_code}
+    return sorted(forms)
 
 
 def _line(extra: dict, required: list) -> dict:
@@ -86,6 +133,7 @@ def install(app, registry) -> None:
         if app.openapi_schema:
             return app.openapi_schema
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        _too_large(schema)
         dictionary = getattr(registry, "dictionary", None)
         if dictionary is not None:
             _spell_out(schema, dictionary, sorted({p.id.split("/")[0] for p in registry.policies}))
@@ -94,12 +142,23 @@ def install(app, registry) -> None:
     app.openapi = build
 
 
+def _too_large(schema: dict) -> None:
+    """Every operation taking a body may be answered 413 (``api.limits.BodyLimit`` guards them all)."""
+    problem = {"description": f"the body is too large (over {MAX_BODY_BYTES // 1024} KiB; 64 MiB for the batch); "
+                              "nothing was read or stored",
+               "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                operation.setdefault("responses", {}).setdefault("413", problem)
+
+
 def _spell_out(schema: dict, dictionary, authorities: list[str]) -> None:
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components["Person"] = person_schema(dictionary)
     components["Plan"] = plan_schema()
     components["Claim"] = claim_schema(dictionary)
-    partial = {"$ref": "#/components/schemas/Person", "description": PARTIAL}
+    partial = {"$ref": "#/components/schemas/Person", "description": PARTIAL, "x-almp-fact-contract": FACT_CONTRACT}
     for name in ("EligibilityRequest", "ScreeningRequest", "BatchLine"):
         if name in components:
             components[name]["properties"]["person"] = partial

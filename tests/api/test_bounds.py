@@ -227,3 +227,36 @@ def test_a_birth_on_as_of_is_a_person_aged_zero_not_an_error(client):
                            headers=headers("evaluate"))
     assert response.status_code == 200, response.text
 
+
+
+def test_the_openapi_person_lists_every_fact_and_says_none_is_required(client, registry):
+    import jsonschema
+    spec = client.get("/openapi.json").json()
+    person = spec["components"]["schemas"]["Person"]
+    request = spec["components"]["schemas"]["EligibilityRequest"]["properties"]["person"]
+    assert request["$ref"] == "#/components/schemas/Person" and "x-almp-required-for-decided" in request["description"]
+    assert person["required"] == [] and person["additionalProperties"] is False
+    inputs = {n for n, f in registry.dictionary.facts.items() if f.of("person") and not f.computed}
+    assert set(person["properties"]) == inputs | {"codice_fiscale"}
+    jsonschema.validate(PERSON, person)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**PERSON, "eta": 54}, person)  # a derived or unknown fact is not part of it
+    plan = spec["components"]["schemas"]["Plan"]
+    assert plan["required"] == ["person", "services"] and "Every fact the edition reads is required" in \
+        plan["properties"]["person"]["description"]
+
+
+def test_a_body_sent_in_chunks_is_refused_as_soon_as_it_passes_the_limit(client):
+    chunk = b" " * 65536
+    sent = []
+
+    def body():
+        yield b'{"policy": "lombardia/dote-unica-lavoro", "as_of": "2014-03-01", "person": {}'
+        for _ in range(64):  # 4 MiB of spaces, without a Content-Length
+            sent.append(1)
+            yield chunk
+        yield b"}"
+    response = client.post("/v1/eligibility", content=body(),
+                           headers=headers("evaluate", **{"Content-Type": "application/json"}))
+    assert response.status_code == 413
+    assert "nothing was read or stored" in response.json()["detail"]

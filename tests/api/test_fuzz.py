@@ -6,8 +6,8 @@ negative phase (data the schema refuses: it must be refused, 4xx), every built-i
 acceptance, negative data rejection, ...). Bounded (EXAMPLES per operation and phase) so it runs
 in about a minute; SQLite only (the store's behaviour on both backends is covered elsewhere).
 
-Two things JSON Schema cannot say are kept to by the positive cases (``_keep_to_the_semantics``),
-and one check is not run on one operation (``NOT_RUN``), each saying why.
+What JSON Schema cannot say is kept to by the positive cases (``_keep_to_the_semantics``), and one
+check is not run on one operation (``NOT_RUN``), each saying why.
 """
 from __future__ import annotations
 
@@ -63,8 +63,9 @@ def _operations(with_body_only: bool = False):
 
 
 def _keep_to_the_semantics(body) -> None:
-    """A codice fiscale has a check character and a real date of birth, and nobody is born after the day
-    they are decided for: positive cases drop generated codes and move a later birth to that day."""
+    """A codice fiscale has a check character and a real date of birth, nobody is born after the day they
+    are decided for, and a decimal fact has at most 6 decimals (which a binary float's text may exceed):
+    positive cases drop generated codes, move a later birth to that day and round decimals to 6 places."""
     if not isinstance(body, dict):
         return
     for subject, day in ((body.get("person"), body.get("as_of")),
@@ -76,6 +77,9 @@ def _keep_to_the_semantics(body) -> None:
         if not isinstance(subject, dict):
             continue
         subject.pop("codice_fiscale", None)
+        share = subject.get("profiling_index")
+        if isinstance(share, float):  # a binary float's text may carry more decimals than the 6 accepted
+            subject["profiling_index"] = round(share, 6)
         born = subject.get("birth_date")
         if isinstance(born, str) and isinstance(day, str) and born > day:
             subject["birth_date"] = day
