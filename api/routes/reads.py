@@ -19,8 +19,15 @@ PURPOSE_DOC = ("why the decision is read, recorded in the read log (1-200 charac
                "(ALMP_REQUIRE_PURPOSE=1: 428 purpose_required)")
 
 
-async def read_purpose(x_purpose: Annotated[str | None, Header(alias="X-Purpose", description=PURPOSE_DOC)] = None,
-                       purpose: Annotated[str | None, Query(description=PURPOSE_DOC)] = None) -> str:
+# what clean_purpose takes, as the schema says it (checked by clean_purpose, which names the field): no
+# control character other than whitespace (collapsed)
+PURPOSE_TEXT = {"pattern": r"^[^\x00-\x08\x0e-\x1b\x7f]{0,200}$"}
+
+
+async def read_purpose(x_purpose: Annotated[str | None, Header(alias="X-Purpose", description=PURPOSE_DOC,
+                                                               json_schema_extra=PURPOSE_TEXT)] = None,
+                       purpose: Annotated[str | None, Query(description=PURPOSE_DOC,
+                                                            json_schema_extra=PURPOSE_TEXT)] = None) -> str:
     try:
         return access.clean_purpose(x_purpose if x_purpose is not None else purpose)
     except access.PurposeRequired:
