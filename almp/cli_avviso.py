@@ -80,6 +80,7 @@ def register(sub, commands) -> None:
     p.add_argument("--decisions", help="JSONL export of decisions (default: the decision store)")
     p.add_argument("--database", help="database URL of the decision store (default: ALMP_DATABASE_URL)")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--workers", type=int, default=1, help="processes (default: 1; 0 for every core)")
     p.add_argument("--policies", help="policies folder (default: the shipped policies)")
     commands["whatif"] = cmd_whatif
     register_publication(sub, commands)
@@ -500,7 +501,7 @@ def cmd_whatif(args) -> int:
             records = read_jsonl(Path(args.decisions), args.start, args.end, draft.id)
         else:
             records = _store_records(args, draft.id)
-        outcome = whatif(draft, records)
+        outcome = whatif(draft, records, workers=args.workers or os.cpu_count() or 1)
     except WhatIfError as exc:
         raise UsageError(str(exc)) from None
     except (SQLAlchemyError, sqlite3.Error) as exc:

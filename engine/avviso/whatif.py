@@ -47,6 +47,16 @@ class Outcome:
     amount_after: Decimal = Decimal(0)
     errors: list = field(default_factory=list)
 
+    def add(self, other: "Outcome") -> None:
+        """Add another part's outcome (counts, and Decimal sums: exact, so the order of parts does
+        not change the total; errors keep the records' order when parts are added in order)."""
+        self.decisions += other.decisions
+        self.changed += other.changed
+        self.transitions.update(other.transitions)
+        self.amount_before += other.amount_before
+        self.amount_after += other.amount_after
+        self.errors.extend(other.errors)
+
 
 def stored_state(result: dict) -> tuple[str, Decimal]:
     if not result.get("eligible"):
@@ -107,7 +117,26 @@ def read_jsonl(path: Path, start: dt.date, end: dt.date, policy_id: str) -> Iter
                 yield record
 
 
-def whatif(draft: Policy, records: Iterable[Record]) -> Outcome:
+PART = 5_000  # records per part sent to a worker process
+_DRAFT: Policy | None = None
+
+
+def _init(bundle: dict) -> None:
+    global _DRAFT
+    from ..policy.compiler import compile_bundle
+    _DRAFT = compile_bundle(bundle)
+
+
+def _part(records: list[Record]) -> Outcome:
+    return whatif(_DRAFT, records)
+
+
+def whatif(draft: Policy, records: Iterable[Record], workers: int = 1, part: int = PART) -> Outcome:
+    """Re-decide ``records`` under ``draft``. With ``workers`` > 1, parts of ``part`` records are
+    decided in that many processes (at most two parts per worker in flight, so memory stays bounded
+    however many records the iterable yields) and their outcomes added in the records' order."""
+    if workers > 1:
+        return _parallel(draft, records, workers, part)
     decider = BatchDecider(draft)
     out = Outcome()
     for record in records:
@@ -127,6 +156,23 @@ def whatif(draft: Policy, records: Iterable[Record]) -> Outcome:
         if state != record.state or amount != record.amount:
             out.changed += 1
         out.transitions[(record.state, state)] += 1
+    return out
+
+
+def _parallel(draft: Policy, records: Iterable[Record], workers: int, part: int) -> Outcome:
+    import itertools
+    import multiprocessing
+    out = Outcome()
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    records = iter(records)
+    with context.Pool(workers, initializer=_init, initargs=(draft.bundle,)) as pool:
+        in_flight = []
+        while batch := list(itertools.islice(records, part)):
+            in_flight.append(pool.apply_async(_part, (batch,)))
+            while len(in_flight) >= 2 * workers:
+                out.add(in_flight.pop(0).get())
+        for result in in_flight:
+            out.add(result.get())
     return out
 
 
