@@ -29,7 +29,8 @@ from .views import page
 router = APIRouter()
 Auditor = Annotated[User, Depends(need("revisore"))]
 OUTCOMES = {"": "qualsiasi", "ammesso": "ammesso", "non-ammesso": "non ammesso"}
-KINDS = {"": "qualsiasi", "eligibility": "ammissibilità", "plan": "piano (PIP)", "claim": "rendicontazione"}
+KINDS = {"": "qualsiasi", "eligibility": "ammissibilità", "batch": "ammissibilità (lotto)", "plan": "piano (PIP)",
+         "claim": "rendicontazione"}
 
 
 def service(request: Request):
@@ -172,6 +173,7 @@ def _decision_page(request: Request, user: User, decision_id: str, **extra):
         others = [p for p in svc.registry.editions(decision.policy_id) if p.version != decision.version]
     except PolicyNotFound:
         pass
+    labels = _fact_words(svc.registry.dictionary)
     if decision.erased:  # the subject's facts were erased: what stays readable is the countable summary
         subject, statement, statement_error = {}, None, "i dati personali della decisione sono stati cancellati."
     else:
@@ -183,6 +185,7 @@ def _decision_page(request: Request, user: User, decision_id: str, **extra):
         checked = integrity.check(session, decision.id) or {"status": "failed", "problems": []}
     return page(request, "decisione.html", user=user, d=decision, facts=subject, others=others,
                 chain=chain_status(request), read=_reader(svc.registry.dictionary), statement=statement,
+                fact_label=labels[0], fact_value=labels[1], kinds=KINDS,
                 statement_error=statement_error,
                 integrity_problems=[integrity.describe(p) for p in checked["problems"]]
                 if checked["status"] == "failed" else None, **extra)
@@ -198,6 +201,40 @@ def _statement_html(svc, user: User, decision_id: str) -> tuple[Markup | None, s
         return None, str(exc)
     except PersonalDataErased:
         return None, "i dati personali della decisione sono stati cancellati."
+
+
+def _fact_words(dictionary):
+    """A fact as a person reads it: its Italian label, and its value in words (sì/no, the dictionary's value
+    labels, region names, dd/mm/yyyy dates), for the facts table and the trace."""
+    from engine.policy.facts import REGIONS_ENUM
+    from engine.policy.regions import regions
+
+    from .fmt import date
+    region_names = {r.almp_code: r.name for r in regions()}
+    facts = getattr(dictionary, "facts", {}) or {}
+
+    def label(name: str) -> str:
+        fact = facts.get(name)
+        return fact.label if fact is not None else name
+
+    def value(name: str, v) -> str:
+        fact = facts.get(name)
+        if v is None:
+            return "non applicabile"
+        if isinstance(v, bool):
+            return "sì" if v else "no"
+        if isinstance(v, list):
+            return ", ".join(value(name, item) for item in v) if v else "nessuna"
+        words = dict(getattr(fact, "value_labels", None) or {}) if fact is not None else {}
+        if fact is not None and getattr(fact, "values_from", None) == REGIONS_ENUM:
+            words = {**region_names, **words}
+        text = str(v)
+        if text in words:
+            return words[text]
+        if len(text) == 10 and text[4] == "-" and text[7] == "-":
+            return date(text)
+        return text
+    return label, value
 
 
 def _reader(dictionary):

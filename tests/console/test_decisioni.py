@@ -51,7 +51,10 @@ def test_find_by_programme_and_outcome_then_open_logged(console_client, caplog):
     with caplog.at_level(logging.INFO, logger="almp.console.reads"):
         page = console_client.get(f"/console/decisioni/{decision_id}").text
     assert "Ammesso" in page and "fascia 2" in page and "1.800,00" in page
-    assert "1981-01-10" in page  # the facts are shown...
+    facts = page[page.index('id="fatti"'):page.index("</table>", page.index('id="fatti"'))]
+    assert "Data di nascita</th><td>10/01/1981" in facts  # the facts are shown, in words...
+    assert "Condizione occupazionale</th><td>disoccupato" in facts and "Regione di residenza</th><td>Lombardia" in facts
+    assert "False" not in facts and "unemployed" not in facts
     reads = [r.getMessage() for r in caplog.records if r.name == "almp.console.reads"]
     assert reads and decision_id in reads[0] and "revisore.verdi" in reads[0]
     assert "1981-01-10" not in " ".join(reads)  # ...and the log says who read which decision, not the data
@@ -187,6 +190,6 @@ def test_an_erased_subjects_decision_opens_without_its_facts(console_client):
     page = console_client.get(f"/console/decisioni/{decision_id}")
     assert page.status_code == 200, page.text
     assert "sono stati cancellati" in page.text and "Ammesso" in page.text
-    assert "1981-01-10" not in page.text and 'id="riesegui"' not in page.text
+    assert "10/01/1981" not in page.text and "1981-01-10" not in page.text and 'id="riesegui"' not in page.text
     pdf = console_client.get(f"/console/decisioni/{decision_id}/motivazione.pdf")
     assert pdf.status_code == 410 and not pdf.content.startswith(b"%PDF")
