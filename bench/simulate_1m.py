@@ -10,12 +10,13 @@ every core). Each run times two phases:
 - ``simulate``: the edition ``--version`` alone (eligibility, fascia, commitments);
 - ``whatif``: ``--version`` against ``--compare`` (both editions per person, transitions).
 
-Printed per phase, medians of ``--runs``: wall time and persons/s; then the peak resident memory
+Printed per phase, medians of ``--runs``: wall time, persons/s and CPU seconds (this process and
+its workers: the figure other load on the machine does not inflate); then the peak resident memory
 of this process and of the largest worker (``resource.getrusage``, ru_maxrss in KiB on Linux;
 RUSAGE_CHILDREN is the largest child reaped), and the load average. The first 1,000 people are
 checked on the durable-rules backend (0 mismatches). Machine-readable lines::
 
-    TIME_S simulate <s>     RATE simulate <persons/s>     TIME_S whatif <s>     RATE whatif <persons/s>
+    TIME_S simulate <s>     RATE simulate <persons/s>     CPU_S simulate <s>     (and the same for whatif)
     PEAK_RSS_MIB main <MiB>     PEAK_RSS_MIB worker <MiB>
 """
 from __future__ import annotations
@@ -41,6 +42,11 @@ POLICY = "lombardia/dote-unica-lavoro"
 
 def peak_mib(who) -> float:
     return resource.getrusage(who).ru_maxrss / 1024
+
+
+def cpu_s() -> float:
+    used = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    return sum(u.ru_utime + u.ru_stime for u in used)
 
 
 def median(values):
@@ -75,18 +81,22 @@ def main(argv=None) -> int:
     size_mib = population.stat().st_size / 2 ** 20
 
     times: dict[str, list[float]] = {"simulate": [], "whatif": []}
+    cpu: dict[str, list[float]] = {"simulate": [], "whatif": []}
     people = 0
     failed = False
     try:
         for number in range(args.runs):
             for phase, policies in (("simulate", [first]), ("whatif", [first, second])):
+                before = cpu_s()
                 started = time.perf_counter()
                 tally = sim.run(policies, population, args.as_of, args.workers)
                 elapsed = time.perf_counter() - started
                 times[phase].append(elapsed)
+                cpu[phase].append(cpu_s() - before)
                 people = tally.people
                 print(f"run {number + 1} {phase:9s} {elapsed:6.1f} s  ({tally.people / elapsed:,.0f} persons/s; "
-                      f"{' vs '.join(p.key for p in policies)}), load average {os.getloadavg()[0]:.1f}", flush=True)
+                      f"{' vs '.join(p.key for p in policies)}), {cpu[phase][-1]:.1f} CPU-s, "
+                      f"load average {os.getloadavg()[0]:.1f}", flush=True)
                 if phase == "whatif" and number == 0:
                     summary = [sim.summarise(p, tally.states[i], tally.people, {}) for i, p in enumerate(policies)]
                     change = sim.compare(summary[0], summary[1], tally.transitions)
@@ -109,6 +119,7 @@ def main(argv=None) -> int:
     for phase, values in times.items():
         print(f"TIME_S {phase} {median(values):.2f}")
         print(f"RATE {phase} {people / median(values):.0f}")
+        print(f"CPU_S {phase} {median(cpu[phase]):.2f}")  # this process and its workers: what load does not inflate
     print(f"PEAK_RSS_MIB main {peak_mib(resource.RUSAGE_SELF):.0f}")
     print(f"PEAK_RSS_MIB worker {peak_mib(resource.RUSAGE_CHILDREN):.0f}")
     print("MISMATCHES simulate", len(mismatches))
