@@ -23,6 +23,9 @@ def register(sub, commands) -> None:
     p.add_argument("--checkpoint-every", type=float, default=300, metavar="SECONDS",
                    help="sign a checkpoint of the decision log this often when it grew (default 300; 0: never; "
                         "key and file as for `almp audit checkpoint`)")
+    p.add_argument("--retention-every", type=float, default=24, metavar="HOURS",
+                   help="erase the subjects past their editions' retention period this often, as `almp retention "
+                        "apply` does (default 24; 0: never)")
     p.add_argument("--access-log", action="store_true",
                    help="log every request on stderr (off by default: decisions are recorded in the store, and "
                         "the log line costs about a tenth of a decision's time)")
@@ -148,6 +151,7 @@ def cmd_serve(args) -> int:
     if args.keys_file:
         os.environ["ALMP_API_KEYS_FILE"] = args.keys_file
     os.environ["ALMP_CHECKPOINT_EVERY"] = str(max(args.checkpoint_every, 0))
+    os.environ["ALMP_RETENTION_EVERY"] = str(max(args.retention_every, 0) * 3600)
     print(f"almp: serving http://{args.host}:{args.port}/v1 (docs /docs, web console /console), "
           f"store {_safe(url)}", file=sys.stderr)
     # A worker that is still starting answers the supervisor's ping late on a busy machine; at

@@ -74,6 +74,8 @@ def app_from_env() -> FastAPI:
                      analyse_bands=os.environ.get("ALMP_POLICIES_CHECKED") != "1")
     from .checkpointer import start_from_env  # signed checkpoints every ALMP_CHECKPOINT_EVERY seconds
     start_from_env(app)
+    from .retention import start_from_env as start_retention  # erasure past retention every ALMP_RETENTION_EVERY s
+    start_retention(app)
     return app
 
 

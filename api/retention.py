@@ -11,15 +11,21 @@ Erasure takes the chain-head lock, so no decision can be sealed under a key whil
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import os
+import threading
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from engine.i18n import _
+
 from .store.repository import FOREVER, _lock_head
 from .store.tables import DataKey, Decision
 
 MAX_WHY = 200
+log = logging.getLogger("almp.retention")
 
 
 @dataclass(frozen=True)
@@ -105,3 +111,57 @@ def apply(session: Session, *, today: dt.date, by: str, dry_run: bool = False,
     return RetentionReport(today=today, due_subjects=sum(1 for k in due if k.subject is not None),
                            due_anonymous=sum(1 for k in due if k.subject is None), due_decisions=decisions,
                            kept_forever=forever, clear_decisions=clear, applied=not dry_run)
+
+
+EVERY_ENV = "ALMP_RETENTION_EVERY"
+
+
+class RetentionScheduler:
+    """Applies retention every ``every`` seconds in a daemon thread (what `almp serve --retention-every` runs).
+
+    Safe in every worker at once: erasure takes the chain-head lock and only erases keys not yet erased.
+    The log line gives counts, never a pseudonym.
+    """
+
+    def __init__(self, service, every: float):
+        self.service, self.every = service, every
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> RetentionReport:
+        report = self.service.apply_retention(today=dt.datetime.now(dt.timezone.utc).date(), by="service:retention")
+        if report.due_subjects or report.due_anonymous:
+            log.warning("%s", _("retention: {n} subjects past their retention period erased ({d} decisions)",
+                                n=report.due_subjects + report.due_anonymous, d=report.due_decisions))
+        return report
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                self.run_once()
+            except Exception as exc:  # noqa: BLE001 - the next round tries again (the store may be back)
+                log.warning("%s", _("retention postponed: {error}", error=exc.__class__.__name__))
+
+    def start(self) -> "RetentionScheduler":
+        self._thread = threading.Thread(target=self._loop, name="almp-retention", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+def start_from_env(app) -> RetentionScheduler | None:
+    """Start applying retention when ``ALMP_RETENTION_EVERY`` is a positive number of seconds."""
+    try:
+        every = float(os.environ.get(EVERY_ENV) or 0)
+    except ValueError:
+        every = 0
+    if every <= 0:
+        return None
+    scheduler = RetentionScheduler(app.state.service, every).start()
+    app.state.retention = scheduler
+    app.router.on_shutdown.append(scheduler.stop)
+    return scheduler

@@ -290,3 +290,27 @@ def test_a_decision_without_a_codice_fiscale_is_erased_by_its_id(client, db_url,
     assert client.get(f"/v1/decisions/{other['decision_id']}", headers=headers("audit")).status_code == 200
     assert main(["subject", "erase", "--decision", "no-such-id", "--why", "x", "--database", db_url]) == 2
     assert verify(db_url, capsys)[0] == 0
+
+
+def test_the_service_applies_retention_on_its_own_schedule(client, db_url, monkeypatch, caplog):
+    import logging
+
+    from api.retention import start_from_env
+    answer = decide(client, BORN[0])
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE data_keys SET retain_until = :d"), {"d": "2016-01-01"})
+    engine.dispose()
+    monkeypatch.setenv("ALMP_RETENTION_EVERY", "0")
+    assert start_from_env(client.app) is None
+    monkeypatch.setenv("ALMP_RETENTION_EVERY", "3600")
+    scheduler = start_from_env(client.app)
+    try:
+        with caplog.at_level(logging.WARNING, logger="almp.retention"):
+            report = scheduler.run_once()
+    finally:
+        scheduler.stop()
+    assert report.due_subjects == 1 and report.applied
+    assert any("1 interessati oltre il periodo di conservazione cancellati" in r.getMessage() for r in caplog.records)
+    assert not any("ps1:" in r.getMessage() for r in caplog.records)
+    assert client.get(f"/v1/decisions/{answer['decision_id']}", headers=headers("audit")).status_code == 410
