@@ -20,6 +20,8 @@ from ..policy.facts import DATE_DERIVATIONS, DECIMAL_PLACES, DERIVATIONS, FactDi
 ID_COLUMN = "person_id"
 LIST_SEPARATOR = ";"
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
+SEEN_LIMIT = 100_000  # distinct texts remembered per column (bounds a reader's memory)
+_UNSEEN = object()
 
 class PopulationError(AlmpError):
     """A population file that cannot be read (bad header or a bad row); names file and line."""
@@ -59,22 +61,45 @@ class RowReader:
                       if f.computed and not f.derived_from and f.of("person")]
         self.width = len(header)
         self.as_of = as_of
+        # a cell's value is a pure function of its text, a derived fact of its source value (at the
+        # one as_of): each distinct text is converted, and each distinct source derived, once per reader
+        # (a million people carry a few thousand distinct dates); a bad cell is never remembered, so
+        # it raises with its own line every time
+        self.seen = {name: {} for _, name, _ in self.converters}
+        self.derived_seen = {name: {} for name, _, _ in self.derived}
+        self.constant = {name: derive(as_of) for name, derive in self.dated}
 
     def env(self, row: list[str], line: int) -> dict:
         if len(row) != self.width:
             raise PopulationError(f"{self.file}:{line}: expected {self.width} cells, found {len(row)}")
         env = {}
+        seen = self.seen
         for index, name, convert in self.converters:
-            try:
-                env[name] = convert(row[index])
-            except ValueError as exc:
-                raise PopulationError(f"{self.file}:{line}: column '{name}': {exc}") from None
+            text = row[index]
+            known = seen[name]
+            value = known.get(text, _UNSEEN)
+            if value is _UNSEEN:
+                try:
+                    value = convert(text)
+                except ValueError as exc:
+                    raise PopulationError(f"{self.file}:{line}: column '{name}': {exc}") from None
+                if len(known) < SEEN_LIMIT:
+                    known[text] = value
+            env[name] = value
         as_of = self.as_of
         for name, source, derive in self.derived:
             value = env[source]
-            env[name] = None if value is None else derive(value, as_of)
-        for name, derive in self.dated:
-            env[name] = derive(as_of)
+            if value is None:
+                env[name] = None
+                continue
+            known = self.derived_seen[name]
+            derived = known.get(value, _UNSEEN)
+            if derived is _UNSEEN:
+                derived = derive(value, as_of)
+                if len(known) < SEEN_LIMIT:
+                    known[value] = derived
+            env[name] = derived
+        env.update(self.constant)
         return env
 
 

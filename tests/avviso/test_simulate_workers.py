@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from engine.avviso import simulate as sim
@@ -77,3 +78,39 @@ def test_whatif_in_three_processes_adds_up_to_the_one_process_outcome(registry, 
     assert len(failed) == len(three.errors)
     assert three.amount_before == sum((a for i, (_, _, a, _) in enumerate(stored) if f"d{i}" not in failed),
                                       Decimal(0))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(persons, min_size=1, max_size=30), st.data())
+def test_a_reader_remembering_cells_reads_every_row_as_a_fresh_reader(registry, people, data):
+    from engine.avviso.population import RowReader
+    policy = registry.get(DUL, "2019")
+    columns = sorted(set(policy.dictionary.closure(set(policy.needed_inputs))) | set(COLUMNS))
+    rows = [[cell(p.get(c, _default(registry, c))) for c in columns] for p in people]
+    rows += [data.draw(st.sampled_from(rows)) for _ in range(10)]  # repeated cells: read from memory
+    needed = set(policy.needed_inputs)
+    shared = RowReader(policy.dictionary, columns, needed, AS_OF, "p.csv")
+    for line, row in enumerate(rows, 2):
+        fresh = RowReader(policy.dictionary, columns, needed, AS_OF, "p.csv")
+        try:
+            expected = fresh.env(row, line)
+        except sim.PopulationError as exc:
+            with pytest.raises(sim.PopulationError) as again:
+                shared.env(row, line)
+            assert str(again.value) == str(exc)
+            continue
+        assert shared.env(row, line) == expected
+
+
+def test_a_bad_cell_seen_twice_is_reported_twice_with_its_own_line(registry):
+    from engine.avviso.population import RowReader
+    dul = registry.get(DUL, "2013")
+    columns = sorted(set(dul.dictionary.closure(set(dul.needed_inputs))) | set(COLUMNS))
+    person = {c: _default(registry, c) for c in columns}
+    person.update(birth_date="1980-13-01", employment_status="unemployed", unemployed_since="2013-01-10",
+                  residence_region="lombardia", domicile_region="lombardia")
+    reader = RowReader(dul.dictionary, columns, set(dul.needed_inputs), AS_OF, "p.csv")
+    row = [cell(person[c]) for c in columns]
+    for line in (7, 9):
+        with pytest.raises(sim.PopulationError, match=f"p.csv:{line}: column 'birth_date'"):
+            reader.env(row, line)
