@@ -141,7 +141,10 @@ def _value(policy, fact, as_of):
     kind = fact.type.kind
     if kind == "date":
         # months back from as_of plus a few days: hits completed-years / completed-months boundaries
-        return st.builds(lambda months, days: (add_months(as_of, -months) + dt.timedelta(days=days)).isoformat(),
+        # (a birth date after as_of is refused by the dictionary: those stay on or before it)
+        latest = as_of if fact.not_after_as_of else dt.date.max
+        return st.builds(lambda months, days: min(add_months(as_of, -months) + dt.timedelta(days=days),
+                                                  latest).isoformat(),
                          st.integers(0, 100 * 12), st.integers(-2, 2))
     if kind in ("bool", "boolean"):
         return st.booleans()
