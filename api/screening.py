@@ -16,12 +16,12 @@ def pending_eligibility(service, policy, person: dict, as_of: dt.date, result: d
                         subject: str | None = None) -> repository.PendingDecision:
     """A decision of ``kind`` built exactly as a single POST /v1/eligibility would store it."""
     stored_input = {"policy": policy.id, "version": version, "as_of": as_of.isoformat(), "person": person}
-    req_hash = repository.request_hash(kind, {"caller": caller, "request": stored_input})
+    req_hash, legacy_hash = repository.request_hashes(kind, {"caller": caller, "request": stored_input})
     basis, authority = service.statements.basis_for(policy)  # as Service.prepare: its statement never changes
     return repository.PendingDecision.build(kind=kind, policy=policy, as_of=as_of, input=stored_input, result=result,
                                             engine_version=service.engine_version, caller=caller,
                                             idempotency_key=idempotency_key, req_hash=req_hash, subject=subject,
-                                            statement_basis=basis, authority=authority)
+                                            statement_basis=basis, authority=authority, legacy_req_hash=legacy_hash)
 
 
 SUMMARY = ("outcome", "eligible", "band", "benefit", "reasons", "missing", "ask_next", "possible", "provisional",

@@ -264,12 +264,13 @@ class Service:
                         field: payload}
         # The caller is part of the request: another key reusing an idempotency key gets 409, never
         # someone else's decision.
-        req_hash = repository.request_hash(kind, {"caller": caller, "request": stored_input})
+        req_hash, legacy_hash = repository.request_hashes(kind, {"caller": caller, "request": stored_input})
         basis, authority = self.statements.basis_for(policy)  # recorded so its statement never changes
         return repository.PendingDecision.build(
             kind=kind, policy=policy, as_of=as_of, input=stored_input, result=result,
             engine_version=self.engine_version, caller=caller, idempotency_key=idempotency_key,
-            req_hash=req_hash, statement_basis=basis, authority=authority, subject=subject)
+            req_hash=req_hash, statement_basis=basis, authority=authority, legacy_req_hash=legacy_hash,
+            subject=subject)
 
     # -- the read log ---------------------------------------------------------------------------
     def record_read(self, *, caller: str, decision_id: str, what: str, outcome: str = "ok",

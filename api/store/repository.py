@@ -170,8 +170,15 @@ def idempotency_since() -> dt.datetime | None:
 def request_hash(kind: str, body) -> str:
     """A keyed hash (HMAC under a key derived from the sealing master key) of a request: a plain hash
     of the facts would let whoever reads the database confirm a guess of an erased person's facts."""
-    text = jsontext.canonical({"kind": kind, "body": body})
-    return "hmac:" + hmac.new(sealing.default().mac_key(), text.encode("utf-8"), hashlib.sha256).hexdigest()
+    return request_hashes(kind, body)[0]
+
+
+def request_hashes(kind: str, body) -> tuple[str, str]:
+    """(the keyed hash stored from now on, the plain sha256 that rows stored before sealing hold): a retry
+    of a request first made before the upgrade still finds its decision."""
+    text = jsontext.canonical({"kind": kind, "body": body}).encode("utf-8")
+    return ("hmac:" + hmac.new(sealing.default().mac_key(), text, hashlib.sha256).hexdigest(),
+            "sha256:" + hashlib.sha256(text).hexdigest())
 
 
 def _lock_head(session: Session) -> ChainHead:
@@ -232,12 +239,13 @@ class PendingDecision:
     personal_json: str = '{"input":{},"result":{},"trace":null}'
     answer_result_json: str = "{}"  # the whole result and trace, as answered to the caller
     answer_trace_json: str = "null"
+    legacy_req_hash: str | None = None  # the plain sha256 form, matched only against rows stored before sealing
 
     @classmethod
     def build(cls, *, kind: str, policy, as_of: dt.date, input: dict, result: dict, engine_version: str,
               caller: str, idempotency_key: str | None, req_hash: str,
               subject: str | None = None, statement_basis: dict | None = None,
-              authority=None) -> "PendingDecision":
+              authority=None, legacy_req_hash: str | None = None) -> "PendingDecision":
         body = dict(result)
         trace = body.pop("trace", None)  # costing results carry no trace
         clear_result, personal_result = sealing.split(body)
@@ -252,7 +260,8 @@ class PendingDecision:
                    result_json=jsontext.canonical(clear_result), trace_json="null", subject=subject,
                    statement_basis=None if statement_basis is None else jsontext.canonical(statement_basis),
                    authority=authority, personal_json=personal_json,
-                   answer_result_json=jsontext.canonical(body), answer_trace_json=trace_json)
+                   answer_result_json=jsontext.canonical(body), answer_trace_json=trace_json,
+                   legacy_req_hash=legacy_req_hash)
 
 
 @dataclass(frozen=True)
@@ -346,7 +355,8 @@ def append_batch(session: Session, items: list[PendingDecision]) -> list:
         key = item.idempotency_key
         if key is not None and key in earlier:
             first_hash, first = earlier[key]
-            if first_hash != item.req_hash:
+            if first_hash != item.req_hash and not (first_hash.startswith("sha256:")
+                                                    and first_hash == item.legacy_req_hash):
                 outcomes.append(IdempotencyConflict(key))
             elif getattr(first, "erased", False):
                 outcomes.append(PersonalDataErased(first.id, first.erased_at))

@@ -128,3 +128,23 @@ def test_idempotency_ttl_setting(monkeypatch):
     assert idempotency_ttl() is None
     monkeypatch.setenv("ALMP_IDEMPOTENCY_TTL_HOURS", "1.5")
     assert idempotency_ttl() == dt.timedelta(minutes=90)
+
+
+def test_a_retry_of_a_request_stored_before_sealing_still_finds_its_decision(client, db_url):
+    from sqlalchemy import create_engine, text
+
+    from api.store.repository import request_hashes
+    from .conftest import DUL, PERSON
+    first = client.post("/v1/eligibility", json=eligibility_body(), headers=headers("evaluate", **{"Idempotency-Key": "old"}))
+    keyed, legacy = request_hashes("eligibility", {"caller": "evaluate-tester", "request": {
+        "policy": DUL, "version": None, "as_of": "2014-03-01", "person": PERSON}})
+    engine = create_engine(db_url)
+    with engine.begin() as conn:  # as a row stored before the upgrade holds it
+        assert conn.execute(text("SELECT request_hash FROM decisions")).scalar_one() == keyed
+        conn.execute(text("UPDATE decisions SET request_hash = :h"), {"h": legacy})
+    engine.dispose()
+    retry = client.post("/v1/eligibility", json=eligibility_body(), headers=headers("evaluate", **{"Idempotency-Key": "old"}))
+    assert retry.status_code == 200 and retry.json()["decision_id"] == first.json()["decision_id"]
+    other = client.post("/v1/eligibility", json=eligibility_body(as_of="2014-03-02"),
+                        headers=headers("evaluate", **{"Idempotency-Key": "old"}))
+    assert other.status_code == 409
