@@ -112,6 +112,8 @@ def live_server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):  # .ci/run installs Chromium: a missing browser there is a failure, not a skip
+            pytest.fail(f"no Chromium at {CHROMIUM}: .ci/run should have installed it")
         pytest.skip(f"no Chromium at {CHROMIUM}: browser tests of the console need the system Chromium "
                     "(apt-get install chromium; .ci/run installs it)")
     from playwright.sync_api import sync_playwright

@@ -88,6 +88,7 @@ def main(out: str) -> None:
         page.goto(base + f"/decisioni/{decision}")
         page.click("#riesegui")
         page.wait_for_selector("#esito-riesecuzione")
+        page.evaluate("document.querySelector('#esito-riesecuzione').scrollIntoView({block: 'center', behavior: 'instant'})")
         page.screenshot(path=str(target / "decisione.png"))
         page.locator("#motivazione").scroll_into_view_if_needed()
         page.screenshot(path=str(target / "motivazione.png"))
