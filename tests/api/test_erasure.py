@@ -314,3 +314,15 @@ def test_the_service_applies_retention_on_its_own_schedule(client, db_url, monke
     assert any("1 interessati oltre il periodo di conservazione cancellati" in r.getMessage() for r in caplog.records)
     assert not any("ps1:" in r.getMessage() for r in caplog.records)
     assert client.get(f"/v1/decisions/{answer['decision_id']}", headers=headers("audit")).status_code == 410
+
+
+def test_replay_on_the_command_line_reports_the_erasure(client, db_url, capsys):
+    answer = decide(client, BORN[2])
+    erase(client, BORN[2])
+    capsys.readouterr()
+    assert main(["replay", answer["decision_id"], "--database", db_url]) == 1
+    today = dt.datetime.now(dt.timezone.utc).date()
+    assert f"dati personali cancellati il {today:%d/%m/%Y}" in capsys.readouterr().err
+    assert main(["replay", "--from", today.isoformat(), "--to", today.isoformat(), "--database", db_url]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["erased"] == 1 and report["decisions"] == 1 and report["failed"] == 0
