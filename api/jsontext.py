@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import orjson as _orjson
 
+from engine import jsonwrite
 from engine.decide.trace import Trace
 
 
@@ -30,7 +31,7 @@ def dumps(value, *, canonical: bool = False) -> str:
     value in Python, which dominated the request path): each Decimal is written as a marker string
     that is then replaced by the number's exact text. Whenever a marker could be confused with the
     caller's own text (a string holding a NUL, or the escaped text of one), the reference writer
-    ``_write`` below is used instead; both give the same bytes for JSON data (objects with text
+    the reference writer (``engine.jsonwrite``) is used instead; both give the same bytes for JSON data (objects with text
     keys), which a property test checks.
     """
     numbers: list[str] = []
@@ -80,54 +81,12 @@ _PLAIN = _Encoder(False)
 
 
 def _slow_dumps(value, canonical: bool) -> str:
-    out: list[str] = []
-    _write(value, out, canonical)
-    return "".join(out)
+    return jsonwrite.dumps(value, canonical=canonical, special=lambda item: _trace_text(item, canonical))
 
 
-def _write(value, out: list, canonical: bool) -> None:
-    if value is None:
-        out.append("null")
-    elif value is True:
-        out.append("true")
-    elif value is False:
-        out.append("false")
-    elif isinstance(value, str):
-        out.append(json.dumps(value, ensure_ascii=False))
-    elif isinstance(value, int):
-        out.append(str(int(value)))
-    elif isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"{value} cannot be written as JSON")
-        out.append(str(value))
-    elif isinstance(value, float):
-        # Nothing in a money path is float; anything else (e.g. a timing) keeps its shortest repr.
-        out.append(json.dumps(value))
-    elif isinstance(value, (dt.date, dt.datetime)):
-        out.append(json.dumps(value.isoformat()))
-    elif isinstance(value, dict):
-        items = sorted(value.items()) if canonical else value.items()
-        sep = "," if canonical else ", "
-        colon = ":" if canonical else ": "
-        out.append("{")
-        for i, (key, item) in enumerate(items):
-            if i:
-                out.append(sep)
-            out.append(json.dumps(str(key), ensure_ascii=False))
-            out.append(colon)
-            _write(item, out, canonical)
-        out.append("}")
-    elif isinstance(value, Trace):
-        _write(value.entries(), out, canonical)
-    elif isinstance(value, (list, tuple)):
-        out.append("[")
-        for i, item in enumerate(value):
-            if i:
-                out.append("," if canonical else ", ")
-            _write(item, out, canonical)
-        out.append("]")
-    else:
-        raise TypeError(f"{type(value).__name__} is not JSON data")
+def _trace_text(item, canonical: bool) -> str | None:
+    """A decision's trace record written as its entries (the reference writer's only non-JSON value)."""
+    return _slow_dumps(item.entries(), canonical) if isinstance(item, Trace) else None
 
 
 def canonical(value) -> str:
@@ -140,7 +99,7 @@ def canonical(value) -> str:
     subclasses - and whatever orjson refuses (text with lone surrogates, integers beyond 64 bits,
     keys that are not text, deep nesting) is written by ``dumps``, which raises the precise error
     where there is one. ``tests/api/test_jsontext_fast.py`` checks the bytes against the reference
-    writer ``_write``.
+    writer ``engine.jsonwrite``.
     """
     if type(value) is Trace:  # a stored decision's trace: written from the edition's pieces
         return value.canonical()

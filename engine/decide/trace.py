@@ -11,11 +11,9 @@ Both renderings are checked against the entries of the explanation built rule by
 """
 from __future__ import annotations
 
-import datetime as dt
-import json
-from decimal import Decimal
+from .. import jsonwrite
 
-_string = json.encoder.encode_basestring  # the C encoder's text writer (ensure_ascii=False)
+_string = jsonwrite.string
 
 
 class TracePlan:
@@ -129,48 +127,9 @@ def _literal(value) -> str:
 
 
 def canonical(value) -> str:
-    """Canonical JSON text of plain data (sorted keys, no spaces, Decimals as numbers), as api.jsontext."""
-    out: list[str] = []
-    _write(value, out)
-    return "".join(out)
+    """Canonical JSON text of plain data (and the facts slot of a template), as ``engine.jsonwrite``."""
+    return jsonwrite.dumps(value, special=_slot)
 
 
-def _write(value, out: list) -> None:
-    if value is _FACTS:
-        out.append(_FACTS_TEXT)
-    elif value is None:
-        out.append("null")
-    elif value is True:
-        out.append("true")
-    elif value is False:
-        out.append("false")
-    elif isinstance(value, str):
-        out.append(_string(value))
-    elif isinstance(value, int):
-        out.append(str(int(value)))
-    elif isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"{value} cannot be written as JSON")
-        out.append(str(value))
-    elif isinstance(value, float):
-        out.append(json.dumps(value))
-    elif isinstance(value, (dt.date, dt.datetime)):
-        out.append(_string(value.isoformat()))
-    elif isinstance(value, dict):
-        out.append("{")
-        for i, (key, item) in enumerate(sorted(value.items())):
-            if i:
-                out.append(",")
-            out.append(_string(str(key)))
-            out.append(":")
-            _write(item, out)
-        out.append("}")
-    elif isinstance(value, (list, tuple)):
-        out.append("[")
-        for i, item in enumerate(value):
-            if i:
-                out.append(",")
-            _write(item, out)
-        out.append("]")
-    else:
-        raise TypeError(f"{type(value).__name__} is not JSON data")
+def _slot(value) -> str | None:
+    return _FACTS_TEXT if value is _FACTS else None
