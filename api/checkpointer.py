@@ -10,12 +10,12 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import threading
 
 from sqlalchemy import select
 
 from engine.i18n import _
 
+from .periodic import Periodic, seconds_from_env, start_on
 from .store.audit import issue_checkpoint
 from .store.checkpoint import Checkpoint, CheckpointError, Signer, Sink
 from .store.tables import ChainHead
@@ -24,12 +24,13 @@ EVERY_ENV = "ALMP_CHECKPOINT_EVERY"
 log = logging.getLogger("almp.checkpoint")
 
 
-class Checkpointer:
+class Checkpointer(Periodic):
+    thread_name = "almp-checkpoint"
+
     def __init__(self, store, every: float, signer: Signer | None = None, sink: Sink | None = None):
-        self.store, self.every = store, every
+        super().__init__(every)
+        self.store = store
         self._signer, self.sink = signer, sink or Sink()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def run_once(self) -> Checkpoint | None:
         """Sign the log now if it grew since the last checkpoint; None when there was nothing to sign or
@@ -53,40 +54,14 @@ class Checkpointer:
         finally:
             os.close(fd)
 
-    def _loop(self) -> None:
-        while not self._stop.wait(self.every):
-            try:
-                self.run_once()
-            except CheckpointError as exc:
-                log.error("%s", _("no checkpoint signed: {problem}", problem=exc))
-            except Exception as exc:  # noqa: BLE001 - the next round tries again (the store may be back)
-                log.warning("%s", _("checkpoint postponed: {error}", error=exc.__class__.__name__))
-
-    def start(self) -> "Checkpointer":
-        self._thread = threading.Thread(target=self._loop, name="almp-checkpoint", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-
-def every_from_env() -> float:
-    try:
-        value = float(os.environ.get(EVERY_ENV) or 0)
-    except ValueError:
-        return 0
-    return value if value > 0 else 0
+    def failed(self, exc: Exception) -> None:
+        if isinstance(exc, CheckpointError):
+            log.error("%s", _("no checkpoint signed: {problem}", problem=exc))
+        else:
+            log.warning("%s", _("checkpoint postponed: {error}", error=exc.__class__.__name__))
 
 
 def start_from_env(app) -> Checkpointer | None:
     """Start the app's checkpointer when ``ALMP_CHECKPOINT_EVERY`` is a positive number of seconds."""
-    every = every_from_env()
-    if not every:
-        return None
-    checkpointer = Checkpointer(app.state.service.store, every).start()
-    app.state.checkpointer = checkpointer
-    app.router.on_shutdown.append(checkpointer.stop)
-    return checkpointer
+    every = seconds_from_env(EVERY_ENV)
+    return start_on(app, "checkpointer", Checkpointer(app.state.service.store, every)) if every else None

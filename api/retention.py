@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import threading
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
@@ -21,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from engine.i18n import _
 
+from .periodic import Periodic, seconds_from_env, start_on
 from .store.repository import FOREVER, _lock_head
 from .store.tables import DataKey, Decision
 
@@ -116,17 +115,18 @@ def apply(session: Session, *, today: dt.date, by: str, dry_run: bool = False,
 EVERY_ENV = "ALMP_RETENTION_EVERY"
 
 
-class RetentionScheduler:
+class RetentionScheduler(Periodic):
     """Applies retention every ``every`` seconds in a daemon thread (what `almp serve --retention-every` runs).
 
     Safe in every worker at once: erasure takes the chain-head lock and only erases keys not yet erased.
     The log line gives counts, never a pseudonym.
     """
 
+    thread_name = "almp-retention"
+
     def __init__(self, service, every: float):
-        self.service, self.every = service, every
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__(every)
+        self.service = service
 
     def run_once(self) -> RetentionReport:
         report = self.service.apply_retention(today=dt.datetime.now(dt.timezone.utc).date(), by="service:retention")
@@ -135,33 +135,11 @@ class RetentionScheduler:
                                 n=report.due_subjects + report.due_anonymous, d=report.due_decisions))
         return report
 
-    def _loop(self) -> None:
-        while not self._stop.wait(self.every):
-            try:
-                self.run_once()
-            except Exception as exc:  # noqa: BLE001 - the next round tries again (the store may be back)
-                log.warning("%s", _("retention postponed: {error}", error=exc.__class__.__name__))
-
-    def start(self) -> "RetentionScheduler":
-        self._thread = threading.Thread(target=self._loop, name="almp-retention", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+    def failed(self, exc: Exception) -> None:
+        log.warning("%s", _("retention postponed: {error}", error=exc.__class__.__name__))
 
 
 def start_from_env(app) -> RetentionScheduler | None:
     """Start applying retention when ``ALMP_RETENTION_EVERY`` is a positive number of seconds."""
-    try:
-        every = float(os.environ.get(EVERY_ENV) or 0)
-    except ValueError:
-        every = 0
-    if every <= 0:
-        return None
-    scheduler = RetentionScheduler(app.state.service, every).start()
-    app.state.retention = scheduler
-    app.router.on_shutdown.append(scheduler.stop)
-    return scheduler
+    every = seconds_from_env(EVERY_ENV)
+    return start_on(app, "retention", RetentionScheduler(app.state.service, every)) if every else None
