@@ -103,6 +103,46 @@ class RowReader:
         return env
 
 
+    def columns(self, records: list) -> dict | None:
+        """The converted and derived columns of a chunk of ``(line, cells)`` records, computed a column at
+        a time (each distinct text once); None when some record is bad, so the caller reads row by row
+        and reports the first bad cell exactly as ``env`` does."""
+        if not records:
+            return {}
+        width = self.width
+        if any(len(cells) != width for _, cells in records):
+            return None
+        return self.converted(list(zip(*[c for _, c in records])))
+
+    def converted(self, cells: list) -> dict | None:
+        """``columns`` from the chunk's cells given a column at a time (``cells[i]``: column i's texts)."""
+        out: dict[str, list] = {}
+        try:
+            for index, name, convert in self.converters:
+                out[name] = _mapped(cells[index], self.seen[name], convert)
+        except ValueError:
+            return None
+        as_of = self.as_of
+        for name, source, derive in self.derived:
+            out[name] = _mapped(out[source], self.derived_seen[name], lambda v, d=derive: None if v is None else d(v, as_of))
+        return out
+
+
+def _mapped(column, known: dict, convert) -> list:
+    """``[convert(v) for v in column]``, each distinct value converted once and remembered in ``known``
+    (up to SEEN_LIMIT values; beyond that, for this column only)."""
+    new = set(column).difference(known)
+    if not new:
+        return list(map(known.__getitem__, column))
+    if len(known) + len(new) <= SEEN_LIMIT:
+        table = known
+    else:
+        table = {v: known[v] for v in set(column) if v in known}
+    for value in new:
+        table[value] = convert(value)
+    return list(map(table.__getitem__, column))
+
+
 def _converter(fact):
     kind, nullable, name = fact.type.kind, fact.nullable, fact.name
 

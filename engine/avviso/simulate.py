@@ -75,12 +75,21 @@ class _Runner:
         deciders = self.deciders
         compare = len(deciders) == 2
         memo = self.memo
-        for at, row in rows(first_line, text):
+        fast = _cells(text, self.reader.width)
+        if fast is not None:
+            columns = self.reader.converted(fast)
+            if columns is not None:
+                return self._run_columns(tally, len(fast[0]), columns)
+        records = list(rows(first_line, text))
+        columns = self.reader.columns(records)
+        if columns is not None:
+            return self._run_columns(tally, len(records), columns)
+        for at, row in records:  # a bad record somewhere: row by row, to report the first exactly
             env = self.reader.env(row, at)
             key = tuple([env.get(name) for name in self.reads])
             states = memo.get(key)
             if states is None:
-                states = [d.state(env) for d in deciders]
+                states = tuple(d.state(env) for d in deciders)
                 if len(memo) < MEMO_LIMIT:
                     memo[key] = states
             for counter, state in zip(tally.states, states):
@@ -89,6 +98,49 @@ class _Runner:
                 tally.transitions[(states[0], states[1])] += 1
             tally.people += 1
         return tally
+
+    def _run_columns(self, tally: Tally, n: int, columns: dict) -> Tally:
+        """The chunk's people from its columns: states memoised on the facts the rules read, a full
+        environment built only for a combination not seen before."""
+        constant = self.reader.constant
+        keys = zip(*[columns[name] if name in columns else itertools.repeat(constant.get(name), n)
+                     for name in self.reads]) if self.reads else itertools.repeat((), n)
+        names = list(columns)
+        deciders, memo = self.deciders, self.memo
+        counters = tally.states
+        seen = Counter()
+        for i, key in enumerate(keys):
+            states = memo.get(key)
+            if states is None:
+                env = {name: columns[name][i] for name in names}
+                env.update(constant)
+                states = tuple(d.state(env) for d in deciders)
+                if len(memo) < MEMO_LIMIT:
+                    memo[key] = states
+            seen[states] += 1
+        for states, count in seen.items():
+            for counter, state in zip(counters, states):
+                counter[state] += count
+            if len(states) == 2:
+                tally.transitions[states] += count
+        tally.people += n
+        return tally
+
+
+def _cells(text: str, width: int) -> list | None:
+    """The chunk's cells a column at a time, cut by str.split in C, when the text allows it: no quotes,
+    no carriage returns, no empty lines, every line ``width`` cells. None otherwise (read it by rows)."""
+    if '"' in text or "\r" in text:
+        return None
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if not lines or set(map(str.count, lines, itertools.repeat(","))) != {width - 1}:
+        return None  # an empty line (0 commas when width > 1) or a short/long record
+    if width == 1 and "" in lines:
+        return None
+    flat = ",".join(lines).split(",")
+    return [flat[i::width] for i in range(width)]
 
 
 def rows(first_line: int, text: str):

@@ -114,3 +114,44 @@ def test_a_bad_cell_seen_twice_is_reported_twice_with_its_own_line(registry):
     for line in (7, 9):
         with pytest.raises(sim.PopulationError, match=f"p.csv:{line}: column 'birth_date'"):
             reader.env(row, line)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(persons, min_size=1, max_size=30), st.booleans())
+def test_columns_of_a_chunk_are_the_rows_read_one_by_one(registry, people, spoil):
+    from engine.avviso.population import RowReader
+    policy = registry.get(DUL, "2019")
+    columns = sorted(set(policy.dictionary.closure(set(policy.needed_inputs))) | set(COLUMNS))
+    records = [(line, [cell(p.get(c, _default(registry, c))) for c in columns]) for line, p in enumerate(people, 2)]
+    if spoil:  # one bad date anywhere: no columns, the caller reads row by row and reports it
+        records[-1][1][columns.index("birth_date")] = "1980-02-30"
+    needed = set(policy.needed_inputs)
+    fresh = RowReader(policy.dictionary, columns, needed, AS_OF, "p.csv")
+    got = RowReader(policy.dictionary, columns, needed, AS_OF, "p.csv").columns(records)
+    envs = []
+    for line, row in records:
+        try:
+            envs.append(fresh.env(row, line))
+        except sim.PopulationError:
+            envs.append(None)
+    if None in envs:
+        assert got is None
+        return
+    assert got is not None
+    for i, env in enumerate(envs):
+        assert {name: values[i] for name, values in got.items()} | fresh.constant == env
+
+
+def test_a_short_record_or_an_empty_line_among_good_ones_reads_as_row_by_row(tmp_path, registry):
+    dul = registry.get(DUL, "2013")
+    columns = sorted(set(dul.dictionary.closure(set(dul.needed_inputs))) | set(COLUMNS))
+    person = {c: _default(registry, c) for c in columns}
+    person.update(birth_date="1980-05-01", employment_status="unemployed", unemployed_since="2013-01-10",
+                  residence_region="lombardia", domicile_region="lombardia")
+    good = ",".join(cell(person[c]) for c in columns)
+    path = tmp_path / "p.csv"
+    path.write_text(",".join(columns) + "\n" + "\n".join([good] * 3 + [""] + [good] * 3) + "\n")
+    assert sim.run([dul], path, AS_OF, workers=1).people == 6  # the empty line 5 is skipped
+    path.write_text(",".join(columns) + "\n" + "\n".join([good] * 3 + [good.rsplit(",", 1)[0]] + [good]) + "\n")
+    with pytest.raises(sim.PopulationError, match=rf"p.csv:5: expected {len(columns)} cells, found {len(columns) - 1}"):
+        sim.run([dul], path, AS_OF, workers=1)
