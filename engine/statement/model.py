@@ -24,6 +24,7 @@ from ..expr import nodes as n
 from ..expr.italian import describe
 from ..expr.parser import parse
 from ..money import to_cents
+from ..policy import codice_fiscale
 from .authority import Authority, authority_folder
 from .words import TEMPLATE_VERSION, TEMPLATE_VERSIONS, Words
 
@@ -302,21 +303,33 @@ class _Builder:
                 if name != "points":
                     used.setdefault(name, value)
         order = [f for f in self.p.facts if f in used] + sorted(f for f in used if f not in self.p.facts)
+        raw, from_code = self.with_codice_fiscale(raw)
         out, shown = [], set()
         for name in order:
             fact = self.fact(name)
             source = getattr(fact, "derived_from", None)
             if source and source not in shown and source in raw:
-                out.append(self.fact_row(source, raw[source]))
+                out.append(self.fact_row(source, raw[source], from_code=from_code))
                 shown.add(source)
             if name not in shown:
-                out.append(self.fact_row(name, used[name], raw))
+                out.append(self.fact_row(name, used[name], raw, from_code))
                 shown.add(name)
         if self.r.kind == "claim":
             out.extend(self.claim_facts())
         return out
 
-    def fact_row(self, name, value, raw=None) -> dict:
+    def with_codice_fiscale(self, raw: dict) -> tuple[dict, set]:
+        """``raw`` with the facts the codice fiscale gives (as the evaluation read it), and their names.
+
+        A fact the applicant also stated is declared (the evaluation checked it against the code)."""
+        if not isinstance(raw, dict) or codice_fiscale.FIELD not in raw:
+            return raw, set()
+        expanded, problems = codice_fiscale.expand(raw, self.r.as_of, ("person",))
+        if problems:
+            return raw, set()
+        return expanded, {k for k in expanded if k not in raw}
+
+    def fact_row(self, name, value, raw=None, from_code=frozenset()) -> dict:
         fact = self.fact(name)
         label = self.text(getattr(fact, "label", None), f"facts.{name}.label") if fact else name
         text = self.value(name, value)
@@ -333,7 +346,10 @@ class _Builder:
                 days = (self.r.as_of - add_months(start, months)).days if months >= 0 else 0
                 if days > 0:  # the exact span, e.g. "6 mesi e 12 giorni"
                     text = f"{text} ({i18n.duration(months=months, days=days, lang=self.lang)})"
-        else:
+        elif name in from_code and "origin.codice_fiscale" in self.w.table:
+            origin = "codice_fiscale"
+            origin_text = self.w("origin.codice_fiscale")
+        else:  # a version-1 statement keeps its frozen wording (declared) for these too
             origin = getattr(fact, "origin", None) or "declared"
             origin_text = self.w(f"origin.{origin}") if f"origin.{origin}" in self.w.table else origin
         return {"name": name, "label": label, "value": value, "text": text, "origin": origin,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from .words import Words
+from .words import LAYOUT, Words
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 FORMATS = ("json", "html", "pdf", "odt")
@@ -32,7 +32,7 @@ def _env() -> Environment:
 
 
 def _css(version: str) -> str:
-    return (TEMPLATES / f"statement-{version}.css").read_text(encoding="utf-8")
+    return (TEMPLATES / f"statement-{LAYOUT[version]}.css").read_text(encoding="utf-8")
 
 
 def render_json(statement: dict) -> bytes:
@@ -42,7 +42,7 @@ def render_json(statement: dict) -> bytes:
 def render_html(statement: dict, fragment: bool = False) -> str:
     """A full accessible HTML page, or (``fragment``) the ``<article>`` alone for the web console."""
     version = statement["template_version"]
-    template = _env().get_template(f"statement-{version}.html.j2")
+    template = _env().get_template(f"statement-{LAYOUT[version]}.html.j2")
     words = Words(version, statement["lang"])
     return template.render(st=statement, w=words, css=_css(version), fragment=fragment)
 

@@ -8,7 +8,7 @@ and the authority's configuration.
 """
 from __future__ import annotations
 
-TEMPLATE_VERSION = "1"
+TEMPLATE_VERSION = "2"
 
 _IT = {
     "title.decision": "Motivazione del provvedimento",
@@ -288,7 +288,12 @@ _CODES_EN = {
 
 WORDS = {"1": {"it": {**_IT, **{f"code.{k}": v for k, v in _CODES_IT.items()}},
                "en": {**_EN, **{f"code.{k}": v for k, v in _CODES_EN.items()}}}}
+# 2: a birth date or gender read from the codice fiscale says so (version 1 called it declared)
+WORDS["2"] = {"it": {**WORDS["1"]["it"], "origin.codice_fiscale": "ricavato dal codice fiscale"},
+              "en": {**WORDS["1"]["en"], "origin.codice_fiscale": "derived from the codice fiscale"}}
 TEMPLATE_VERSIONS = tuple(WORDS)
+# the page layout (templates/statement-<n>.*) each version uses: a version that only adds words keeps it
+LAYOUT = {"1": "1", "2": "1"}
 
 
 class Words:

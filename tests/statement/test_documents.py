@@ -284,3 +284,27 @@ def test_english_variant(registry, authorities):
     html = render_html(statement)
     assert statement["lang"] == "en" and 'lang="en"' in html and "Facts established" in html
     assert re.search(r"€3,000\.00", html)
+
+
+def test_facts_read_from_the_codice_fiscale_say_so(registry, authorities):
+    person = json.loads((POLICIES.parent / "examples" / "person-dul-2019.json").read_text())
+    del person["birth_date"], person["gender"]
+    person["codice_fiscale"] = "RSSMRA80A01F205X"  # born 01/01/1980, man
+    policy, record = _decision(registry, "lombardia/dote-unica-lavoro", "2019", "eligibility", "2019-06-01", person)
+    record = DecisionRecord(kind=record.kind, as_of=record.as_of, input=record.input, result=record.result,
+                            id=record.id, created_at=CREATED, template_version="2")
+    facts = {f["name"]: f for f in build_statement(record, policy, authorities["lombardia"])["facts"]}
+    assert facts["birth_date"]["origin_text"] == "ricavato dal codice fiscale"
+    assert facts["birth_date"]["text"] == "01/01/1980" and "01/01/1980" in facts["age"]["origin_text"]
+    assert facts["age"]["text"] == "39 anni"
+    if "gender" in facts:
+        assert facts["gender"]["origin_text"] == "ricavato dal codice fiscale"
+    en = {f["name"]: f for f in build_statement(record, policy, authorities["lombardia"], lang="en")["facts"]}
+    assert en["birth_date"]["origin_text"] == "derived from the codice fiscale"
+    # a stated birth date the code confirms stays declared by the applicant
+    person["birth_date"] = "1980-01-01"
+    policy, record = _decision(registry, "lombardia/dote-unica-lavoro", "2019", "eligibility", "2019-06-01", person)
+    record = DecisionRecord(kind=record.kind, as_of=record.as_of, input=record.input, result=record.result,
+                            id=record.id, created_at=CREATED, template_version="2")
+    facts = {f["name"]: f for f in build_statement(record, policy, authorities["lombardia"])["facts"]}
+    assert facts["birth_date"]["origin_text"] == "dichiarato dal richiedente"
