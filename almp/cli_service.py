@@ -293,23 +293,37 @@ def _verify(session, args) -> int:
             cp = report.latest_checkpoint
             print(_("ok: consistent with {n} signed checkpoint(s); latest: {size} decision(s) at {time} ({key})",
                     n=report.checkpoints_checked, size=cp.tree_size, time=cp.time, key=cp.key_id))
-        return 0 if _verify_reads(session) else 1
+        return 0 if _verify_reads(session, checkpoints) else 1
     print(_("BROKEN: {problem}", problem=report.problem), file=sys.stderr)
     print(_("({n} row(s) read; first bad decision: {id})", n=report.checked, id=report.decision_id or "–"),
           file=sys.stderr)
-    _verify_reads(session)
+    _verify_reads(session, checkpoints)
     return 1
 
 
-def _verify_reads(session) -> bool:
+def _verify_reads(session, checkpoints) -> bool:
+    """The read log's chain, and against the signed checkpoints that commit to it (their signatures
+    were checked with the decision log's)."""
     from api import access
-    reads = access.verify(session)
+    reads = access.verify(session, checkpoints)
     if reads.ok:
         print(_("ok: {n} read(s) of decisions recorded, read log chain intact", n=reads.checked))
+        if checkpoints and not reads.checkpoints_checked:
+            print(_("warning: no signed checkpoint covers the read log yet: a truncated or rewritten tail of it "
+                    "cannot be detected (run `almp audit checkpoint`)"), file=sys.stderr)
+        elif reads.checkpoints_checked:
+            print(_("ok: read log consistent with {n} signed checkpoint(s)", n=reads.checkpoints_checked))
         return True
+    cp = reads.checkpoint
     why = {"missing": _("an entry is missing"), "link": _("an entry does not link to the one before it"),
            "altered": _("an entry was altered"), "head": _("the read log head does not match its last entry "
-                                                             "(entries removed or rewritten)")}[reads.problem]
+                                                             "(entries removed or rewritten)"),
+           "truncated": _("the read log holds {count} entries but the checkpoint signed at {time} holds {size}: "
+                          "entries after {count} were removed", count=reads.checked,
+                          time=cp.time if cp else "–", size=cp.reads_size if cp else "–"),
+           "rewritten": _("the first {size} entries do not match the checkpoint signed at {time}: entries up to "
+                          "{size} were rewritten or replaced", size=cp.reads_size if cp else "–",
+                          time=cp.time if cp else "–")}[reads.problem]
     print(_("BROKEN read log: {problem} (entry {seq})", problem=why, seq=reads.seq), file=sys.stderr)
     return False
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from . import jsontext
 from .store.chain import GENESIS, utc_text
+from .store.checkpoint import Checkpoint
 from .store.tables import ReadEntry, ReadHead
 
 UNSPECIFIED = "unspecified"
@@ -104,28 +105,100 @@ def append(session: Session, *, caller: str, action: str, decision_id: str | Non
 class ReadsReport:
     ok: bool
     checked: int
-    problem: str | None = None
+    problem: str | None = None  # missing, link, altered, head; against a checkpoint: truncated, rewritten
     seq: int | None = None  # the first bad entry
+    checkpoint: "Checkpoint | None" = None  # the signed checkpoint the log no longer agrees with
+    checkpoints_checked: int = 0  # checkpoints that commit to the read log and agree with it
 
 
-def verify(session: Session, batch: int = 1000) -> ReadsReport:
-    """Walk the read log in order: every entry's hash, every link, and the head at the end."""
-    prev, expected, checked = GENESIS, 1, 0
+def _entry_values(entry: ReadEntry) -> dict:
+    return {c: getattr(entry, c) for c in ("seq", "at", "caller", "action", "decision_id", "subject", "purpose", "via",
+                                           "outcome", "prev_hash")}
+
+
+def verify(session: Session, checkpoints: "list[Checkpoint] | None" = None, batch: int = 1000) -> ReadsReport:
+    """Walk the read log in order: every entry's hash, every link, and the head at the end.
+
+    With ``checkpoints`` (whose signatures the caller has checked), the log must also extend each
+    one that commits to the read log (format 2): the entry at its ``reads_size`` has its
+    ``reads_head`` hash, and the log holds at least that many entries. A valid chain whose entry
+    at seq n has the signed hash holds the signed first n entries unchanged, so a truncated tail
+    with its head fixed, a rewritten last entry with hashes recomputed, or an emptied log is caught.
+    """
+    signed: dict[int, list[Checkpoint]] = {}
+    for cp in checkpoints or ():
+        if cp.covers_reads:
+            signed.setdefault(cp.reads_size, []).append(cp)
+    prev, expected, checked, matched = GENESIS, 1, 0, 0
+
+    def against_checkpoints() -> ReadsReport | None:
+        nonlocal matched
+        for cp in signed.get(checked, ()):
+            if cp.reads_head != prev:
+                return ReadsReport(False, checked, "rewritten", checked, cp, matched)
+            matched += 1
+        return None
+
+    failed = against_checkpoints()  # a checkpoint of the empty read log
+    if failed:
+        return failed
     query = select(ReadEntry).order_by(ReadEntry.seq).execution_options(yield_per=batch)
     for entry in session.execute(query).scalars():
         if entry.seq != expected:
-            return ReadsReport(False, checked, "missing", expected)
-        values = {c: getattr(entry, c) for c in ("seq", "at", "caller", "action", "decision_id", "subject",
-                                                 "purpose", "via", "outcome", "prev_hash")}
+            return ReadsReport(False, checked, "missing", expected, None, matched)
         if entry.prev_hash != prev:
-            return ReadsReport(False, checked, "link", entry.seq)
-        if entry_hash(values) != entry.row_hash:
-            return ReadsReport(False, checked, "altered", entry.seq)
+            return ReadsReport(False, checked, "link", entry.seq, None, matched)
+        if entry_hash(_entry_values(entry)) != entry.row_hash:
+            return ReadsReport(False, checked, "altered", entry.seq, None, matched)
         prev, expected, checked = entry.row_hash, expected + 1, checked + 1
+        failed = against_checkpoints()
+        if failed:
+            return failed
     head = session.get(ReadHead, 1)
     if head is None or head.seq != checked or head.row_hash != prev:
-        return ReadsReport(False, checked, "head", checked + 1 if head is None or head.seq > checked else checked)
-    return ReadsReport(True, checked)
+        return ReadsReport(False, checked, "head", checked + 1 if head is None or head.seq > checked else checked,
+                           None, matched)
+    beyond = [cp for size, cps in signed.items() if size > checked for cp in cps]
+    if beyond:
+        return ReadsReport(False, checked, "truncated", checked + 1, max(beyond, key=lambda c: c.reads_size), matched)
+    return ReadsReport(True, checked, checkpoints_checked=matched)
+
+
+class ReadLogRewritten(Exception):
+    """The read log no longer extends the last checkpoint, or an entry since then fails its hash."""
+
+    def __init__(self, problem: str, seq: int):
+        super().__init__(problem, seq)
+        self.problem, self.seq = problem, seq
+
+
+def signed_state(session: Session, previous: "Checkpoint | None" = None) -> tuple[int, str]:
+    """The read log's size and last hash, to be signed into a checkpoint.
+
+    Only the entries after ``previous`` (if it commits to the read log) are walked: each must link
+    and match its hash, and the entry at ``previous.reads_size`` must still carry the signed hash;
+    otherwise ReadLogRewritten, so that a checkpoint never blesses a rewrite. The state is taken
+    from the entries read, not from ``read_head``: entries committed meanwhile wait for the next one.
+    """
+    after = previous.reads_size if previous is not None and previous.covers_reads else 0
+    prev = GENESIS
+    if after:
+        prev = session.execute(select(ReadEntry.row_hash).where(ReadEntry.seq == after)).scalar_one_or_none()
+        if prev is None:
+            raise ReadLogRewritten("truncated", after)
+        if prev != previous.reads_head:
+            raise ReadLogRewritten("rewritten", after)
+    expected = after + 1
+    query = select(ReadEntry).where(ReadEntry.seq > after).order_by(ReadEntry.seq).execution_options(yield_per=1000)
+    for entry in session.execute(query).scalars():
+        if entry.seq != expected:
+            raise ReadLogRewritten("missing", expected)
+        if entry.prev_hash != prev:
+            raise ReadLogRewritten("link", entry.seq)
+        if entry_hash(_entry_values(entry)) != entry.row_hash:
+            raise ReadLogRewritten("altered", entry.seq)
+        prev, expected = entry.row_hash, expected + 1
+    return expected - 1, prev
 
 
 def listing(session: Session, *, decision_id: str | None = None, subject: str | None = None,

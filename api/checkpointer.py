@@ -1,4 +1,4 @@
-"""The service's own signed checkpoints: every ``ALMP_CHECKPOINT_EVERY`` seconds, if decisions were added.
+"""The service's own signed checkpoints: every ``ALMP_CHECKPOINT_EVERY`` seconds, if decisions or reads were added.
 
 `almp serve` sets it (``--checkpoint-every``, default 300 s; 0 turns it off). Each worker runs
 one daemon thread; a lock file beside the checkpoint file lets one worker at a time sign, and a
@@ -18,7 +18,7 @@ from engine.i18n import _
 from .periodic import Periodic, seconds_from_env, start_on
 from .store.audit import issue_checkpoint
 from .store.checkpoint import Checkpoint, CheckpointError, Signer, Sink
-from .store.tables import ChainHead
+from .store.tables import ChainHead, ReadHead
 
 EVERY_ENV = "ALMP_CHECKPOINT_EVERY"
 log = logging.getLogger("almp.checkpoint")
@@ -46,7 +46,11 @@ class Checkpointer(Periodic):
             latest = self.sink.latest()
             with self.store.reading() as session:
                 size = session.scalar(select(ChainHead.seq).where(ChainHead.id == 1)) or 0
-                if size == 0 or (latest is not None and latest.tree_size >= size):
+                reads = session.scalar(select(ReadHead.seq).where(ReadHead.id == 1)) or 0
+                if size == 0 and reads == 0:
+                    return None
+                if latest is not None and latest.tree_size >= size and latest.covers_reads \
+                        and latest.reads_size >= reads:
                     return None
                 if self._signer is None:
                     self._signer = Signer.from_file()

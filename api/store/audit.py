@@ -186,10 +186,12 @@ def leaf_hashes(session: Session, upto: int | None = None) -> list[bytes]:
 
 
 def issue_checkpoint(session: Session, signer: Signer, sink: Sink) -> Checkpoint:
-    """Sign the log's current size and root and append it to ``sink``.
+    """Sign the log's current size and root, and the read log's size and head (format 2), and append
+    it to ``sink``.
 
     Refuses (CheckpointError) when the log no longer extends the last checkpoint in the sink, or a
-    decision added since then does not match its hash: a checkpoint must never bless a rewrite.
+    decision or read entry added since then does not match its hash: a checkpoint must never bless
+    a rewrite.
     """
     previous = sink.latest()
     leaves = leaf_hashes(session)
@@ -213,7 +215,13 @@ def issue_checkpoint(session: Session, signer: Signer, sink: Sink) -> Checkpoint
         if not intact:
             raise CheckpointError(_("decision {id} (seq {seq}) does not match its hash: refusing to sign (run "
                                     "`almp audit verify`)", id=values["id"], seq=values["seq"]))
-    checkpoint = signer.sign(len(leaves), hex_root(merkle.root(leaves)))
+    from .. import access  # api.access imports this package's modules
+    try:
+        reads = access.signed_state(session, previous)
+    except access.ReadLogRewritten as exc:
+        raise CheckpointError(_("the read log no longer matches its chain or the last checkpoint at entry {seq}: "
+                                "refusing to sign (run `almp audit verify`)", seq=exc.seq)) from None
+    checkpoint = signer.sign(len(leaves), hex_root(merkle.root(leaves)), reads=reads)
     sink.append(checkpoint)
     return checkpoint
 

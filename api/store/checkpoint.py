@@ -8,8 +8,10 @@ line each, to a sink outside the database (``ALMP_CHECKPOINT_FILE``, default
 can rewrite the database but holds neither the key nor the sink cannot make a shortened or
 rewritten log agree with the last checkpoint, which ``almp audit verify`` checks.
 
-The signed message is the text ``almp-checkpoint/1``, origin, size, root and time, one per
-line (each ends with a newline), in the spirit of the transparency-log checkpoint notes.
+The signed message is the text ``almp-checkpoint/2``, origin, size, root and time, then the read
+log's size and head hash (api.access), one per line (each ends with a newline), in the spirit of
+the transparency-log checkpoint notes. Lines of format 1 (no read log fields, header
+``almp-checkpoint/1``) still verify: they commit to the decision log only.
 """
 from __future__ import annotations
 
@@ -36,7 +38,8 @@ SINK_ENV = "ALMP_CHECKPOINT_FILE"
 DEFAULT_SINK = "almp-checkpoints.jsonl"
 PUBLIC_KEY_ENV = "ALMP_CHECKPOINT_PUBLIC_KEY"
 ORIGIN = "almp decision log"
-HEADER = "almp-checkpoint/1"
+HEADER = "almp-checkpoint/1"  # decision log only (the first format, still read)
+HEADER_2 = "almp-checkpoint/2"  # decision log and read log
 MAX_LINE = 4096
 
 
@@ -52,16 +55,27 @@ class Checkpoint:
     time: str  # UTC, ISO 8601 with Z
     key_id: str
     signature: str  # base64
+    reads_size: int | None = None  # format 2: entries in the read log, and the last one's hash
+    reads_head: str | None = None
+
+    @property
+    def covers_reads(self) -> bool:
+        return self.reads_size is not None
 
     def message(self) -> bytes:
-        return message(self.origin, self.tree_size, self.root_hash, self.time)
+        return message(self.origin, self.tree_size, self.root_hash, self.time, self.reads_size, self.reads_head)
 
     def line(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"), sort_keys=True)
+        # a format-1 checkpoint is written back exactly as it was (no read log keys)
+        data = {k: v for k, v in asdict(self).items() if v is not None or k not in ("reads_size", "reads_head")}
+        return json.dumps(data, separators=(",", ":"), sort_keys=True)
 
 
-def message(origin: str, size: int, root_hash: str, time: str) -> bytes:
-    return f"{HEADER}\n{origin}\n{size}\n{root_hash}\n{time}\n".encode("utf-8")
+def message(origin: str, size: int, root_hash: str, time: str, reads_size: int | None = None,
+            reads_head: str | None = None) -> bytes:
+    if reads_size is None:
+        return f"{HEADER}\n{origin}\n{size}\n{root_hash}\n{time}\n".encode("utf-8")
+    return f"{HEADER_2}\n{origin}\n{size}\n{root_hash}\n{time}\n{reads_size}\n{reads_head}\n".encode("utf-8")
 
 
 def public_key_text(public: Ed25519PublicKey) -> str:
@@ -98,12 +112,14 @@ class Signer:
         return cls(Ed25519PrivateKey.from_private_bytes(seed))
 
     def sign(self, size: int, root_hash: str, when: dt.datetime | None = None,
-             origin: str = ORIGIN) -> Checkpoint:
+             origin: str = ORIGIN, reads: tuple[int, str] | None = None) -> Checkpoint:
+        """Format 2 when ``reads`` (the read log's size and head hash) is given, else format 1."""
         when = (when or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
         time = when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        signature = self._private.sign(message(origin, size, root_hash, time))
+        reads_size, reads_head = reads if reads is not None else (None, None)
+        signature = self._private.sign(message(origin, size, root_hash, time, reads_size, reads_head))
         return Checkpoint(origin, size, root_hash, time, self.key_id,
-                          base64.b64encode(signature).decode("ascii"))
+                          base64.b64encode(signature).decode("ascii"), reads_size, reads_head)
 
 
 def trusted_public_key(explicit: str | None = None) -> Ed25519PublicKey:
@@ -133,12 +149,21 @@ def parse_line(line: str, where: str) -> Checkpoint:
     try:
         data = json.loads(line)
         cp = Checkpoint(origin=str(data["origin"]), tree_size=data["tree_size"], root_hash=str(data["root_hash"]),
-                        time=str(data["time"]), key_id=str(data["key_id"]), signature=str(data["signature"]))
-    except (ValueError, KeyError, TypeError):
+                        time=str(data["time"]), key_id=str(data["key_id"]), signature=str(data["signature"]),
+                        reads_size=data.get("reads_size"), reads_head=data.get("reads_head"))
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise CheckpointError(_("{where}: not a checkpoint line", where=where)) from None
-    if not isinstance(cp.tree_size, int) or isinstance(cp.tree_size, bool) or cp.tree_size < 0:
+    if not _whole(cp.tree_size):
         raise CheckpointError(_("{where}: tree_size must be a whole number", where=where))
+    if (cp.reads_size is None) != (cp.reads_head is None) or (cp.covers_reads and not (
+            _whole(cp.reads_size) and isinstance(cp.reads_head, str))):
+        raise CheckpointError(_("{where}: reads_size must be a whole number and reads_head a hash, both or neither",
+                                where=where))
     return cp
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 class Sink:

@@ -78,3 +78,14 @@ def test_the_served_app_signs_by_itself_when_configured(client, monkeypatch, tmp
     monkeypatch.setenv("ALMP_CHECKPOINT_EVERY", "0")
     assert start_from_env(client.app) is None
     assert Sink().latest().tree_size == 1
+
+
+def test_reads_alone_are_enough_to_sign_a_new_checkpoint(client, db_url, tmp_path):
+    from .conftest import headers
+    checkpointer = Checkpointer(client.app.state.service.store, every=3600)
+    decision_id = decide(client)["decision_id"]
+    assert checkpointer.run_once().reads_size == 0 and checkpointer.run_once() is None
+    client.get(f"/v1/decisions/{decision_id}", headers=headers("audit"))  # a read, no new decision
+    second = checkpointer.run_once()
+    assert second is not None and (second.tree_size, second.reads_size) == (1, 1)
+    assert [(line["tree_size"], line["reads_size"]) for line in _lines(tmp_path)] == [(1, 0), (1, 1)]

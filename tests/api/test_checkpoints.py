@@ -146,7 +146,8 @@ def test_a_checkpoint_is_signed_with_the_published_key(db_url, logged, capsys, t
     assert code == 0 and "5 decision(s)" in out
     code, public, _ = cli(capsys, "audit", "public-key")
     line = json.loads((tmp_path / "checkpoints.jsonl").read_text().splitlines()[-1])
-    message = f"almp-checkpoint/1\n{line['origin']}\n{line['tree_size']}\n{line['root_hash']}\n{line['time']}\n"
+    message = (f"almp-checkpoint/2\n{line['origin']}\n{line['tree_size']}\n{line['root_hash']}\n{line['time']}\n"
+               f"{line['reads_size']}\n{line['reads_head']}\n")
     key = Ed25519PublicKey.from_public_bytes(base64.b64decode(public.strip()))
     key.verify(base64.b64decode(line["signature"]), message.encode())  # raises if it does not verify
     rows = _row_hashes(db_url)
