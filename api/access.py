@@ -3,9 +3,11 @@
 GDPR art. 30/32 accountability (the Garante expects access logs for this kind of data): each GET,
 replay or statement of a decision appends one entry (caller, action, decision, subject pseudonym,
 purpose, channel, outcome) before the data is answered; an entry that cannot be written means no
-answer (503), never an unrecorded read. Entries are chained like decisions (each hashes its
-content and the previous entry's hash; ``read_head`` holds the last), ``almp audit verify``
-walks the chain, and auditors list it (``GET /v1/audit/reads``, ``almp audit reads``). Nothing
+answer (503), never an unrecorded read. Concurrent reads are appended together, one transaction
+and one commit for many (``Recorder``), each reader answered only after that commit. Entries are
+chained like decisions (each hashes its content and the previous entry's hash; ``read_head``
+holds the last), ``almp audit verify`` walks the chain and checks it against the signed
+checkpoints (api.store.checkpoint, format 2), and auditors list it (``GET /v1/audit/reads``, ``almp audit reads``). Nothing
 of the person is written: the decision id and pseudonym only.
 
 Purpose: an ``X-Purpose`` header or ``purpose`` query field (1-200 characters, a category or a
@@ -19,6 +21,8 @@ import datetime as dt
 import hashlib
 import os
 import re
+import threading
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -28,7 +32,7 @@ from sqlalchemy.orm import Session
 from . import jsontext
 from .store.chain import GENESIS, utc_text
 from .store.checkpoint import Checkpoint
-from .store.tables import ReadEntry, ReadHead
+from .store.tables import Decision, ReadEntry, ReadHead
 
 UNSPECIFIED = "unspecified"
 MAX_PURPOSE = 200
@@ -99,6 +103,80 @@ def append(session: Session, *, caller: str, action: str, decision_id: str | Non
     head.seq, head.row_hash = values["seq"], values["row_hash"]
     session.flush()
     return entry
+
+
+class Recorder:
+    """Group commit for the read log: reads waiting to be recorded are appended in one transaction.
+
+    ``record`` returns only once the transaction holding its entry has committed, so the entry is
+    durable before the data is answered; if that transaction fails, every reader in it gets the
+    error (no answer, never an unrecorded read). While one batch commits the next gathers, so under
+    concurrent reads one head lock and one commit (one fsync) serve many entries; a lone read
+    commits at once, as before. A batch failing otherwise than by the store being unreachable is
+    retried one entry per transaction, so one bad entry cannot fail the others.
+    """
+
+    def __init__(self, store, max_batch: int = 128, store_down: tuple = ()):
+        self._store = store  # a callable giving the current store (swapped in by tests or reconfiguration)
+        self._max = max_batch
+        self._down = store_down
+        self._ready = threading.Condition()
+        self._pending: list = []
+        self._thread: threading.Thread | None = None
+
+    def record(self, *, caller: str, action: str, decision_id: str | None, purpose: str | None = None,
+               via: str | None = None, outcome: str = "ok") -> None:
+        # the purpose and channel come from the reader's context, which the committing thread does not share
+        fields = dict(caller=caller, action=action, decision_id=decision_id, purpose=purpose or current_purpose(),
+                      via=via or _via.get(), outcome=outcome)
+        future: Future = Future()
+        with self._ready:
+            self._pending.append((fields, future))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="almp-read-log", daemon=True)
+                self._thread.start()
+            self._ready.notify()
+        future.result()
+
+    def _run(self) -> None:
+        while True:
+            with self._ready:
+                while not self._pending:
+                    self._ready.wait()
+                batch, self._pending = self._pending[:self._max], self._pending[self._max:]
+            try:
+                self._commit(batch)
+            except BaseException as exc:  # noqa: BLE001 - never let the thread die with readers waiting
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+
+    def _commit(self, batch: list) -> None:
+        try:
+            with self._store().transaction() as session:
+                for fields, _ in batch:
+                    append(session, subject=_subject(session, fields["decision_id"]), **fields)
+        except self._down as exc:
+            for _, future in batch:
+                future.set_exception(exc)
+            return
+        except Exception:
+            if len(batch) == 1:
+                raise
+            for one in batch:
+                try:
+                    self._commit([one])
+                except Exception as exc:  # noqa: BLE001 - handed to that reader alone
+                    one[1].set_exception(exc)
+            return
+        for _, future in batch:
+            future.set_result(None)
+
+
+def _subject(session: Session, decision_id: str | None) -> str | None:
+    if decision_id is None:
+        return None
+    return session.execute(select(Decision.subject).where(Decision.id == decision_id)).scalar_one_or_none()
 
 
 @dataclass(frozen=True)

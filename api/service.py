@@ -214,6 +214,8 @@ class Service:
         self.engine_version = engine_version()
         # reads self.store at each batch, so a store swapped in (tests, reconfiguration) is used next
         self.committer = GroupCommitter(lambda: self.store)
+        from .access import Recorder
+        self.reads = Recorder(lambda: self.store, store_down=_STORE_DOWN)
         from .statements import Statements
         self.statements = Statements(self)
 
@@ -275,14 +277,10 @@ class Service:
     # -- the read log ---------------------------------------------------------------------------
     def record_read(self, *, caller: str, decision_id: str, what: str, outcome: str = "ok",
                     purpose: str | None = None, via: str | None = None) -> None:
-        """Append who read which decision, how and why to the read log (api.access); committed on return."""
-        from . import access
-        from .store.tables import Decision
-        from sqlalchemy import select
-        with self.store.transaction() as session:
-            subject = session.execute(select(Decision.subject).where(Decision.id == decision_id)).scalar_one_or_none()
-            access.append(session, caller=caller, action=what, decision_id=decision_id, subject=subject,
-                          purpose=purpose, via=via, outcome=outcome)
+        """Append who read which decision, how and why to the read log (api.access); committed on return
+        (concurrent reads share one transaction: api.access.Recorder)."""
+        self.reads.record(caller=caller, action=what, decision_id=decision_id, purpose=purpose, via=via,
+                          outcome=outcome)
 
     # -- erasure ------------------------------------------------------------------------------
     def erase_subject(self, subject: str, *, by: str, why: str):
