@@ -26,7 +26,7 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from . import jsontext
@@ -154,8 +154,7 @@ class Recorder:
     def _commit(self, batch: list) -> None:
         try:
             with self._store().transaction() as session:
-                for fields, _ in batch:
-                    append(session, subject=_subject(session, fields["decision_id"]), **fields)
+                append_many(session, [fields for fields, _ in batch])
         except self._down as exc:
             for _, future in batch:
                 future.set_exception(exc)
@@ -173,10 +172,24 @@ class Recorder:
             future.set_result(None)
 
 
-def _subject(session: Session, decision_id: str | None) -> str | None:
-    if decision_id is None:
-        return None
-    return session.execute(select(Decision.subject).where(Decision.id == decision_id)).scalar_one_or_none()
+def append_many(session: Session, items: list[dict]) -> None:
+    """Append entries (``Recorder.record``'s fields each) in order: one head lock, one subject look-up
+    and one multi-row insert for them all. Call inside ``session.begin()``: durable at commit."""
+    head = session.execute(select(ReadHead.seq, ReadHead.row_hash).where(ReadHead.id == 1).with_for_update()).one()
+    ids = {item["decision_id"] for item in items if item["decision_id"]}
+    subjects = dict(session.execute(select(Decision.id, Decision.subject).where(Decision.id.in_(ids))).all()) \
+        if ids else {}
+    seq, prev, at, rows = head.seq, head.row_hash, dt.datetime.now(dt.timezone.utc), []
+    for item in items:
+        values = dict(seq=seq + 1, at=at, caller=item["caller"][:128], action=item["action"][:32],
+                      decision_id=item["decision_id"], subject=subjects.get(item["decision_id"]),
+                      purpose=item["purpose"][:MAX_PURPOSE], via=item["via"][:16], outcome=item["outcome"][:16],
+                      prev_hash=prev)
+        values["row_hash"] = entry_hash(values)
+        rows.append(values)
+        seq, prev = values["seq"], values["row_hash"]
+    session.execute(insert(ReadEntry), rows)
+    session.execute(update(ReadHead).where(ReadHead.id == 1).values(seq=seq, row_hash=prev))
 
 
 @dataclass(frozen=True)
