@@ -72,7 +72,7 @@ def test_validate_lists_the_rounding_rule_the_durations_and_the_uncertain_figure
         assert f"placeholder bands.{band}.benefit.duration_months" in out
     assert "uncertain   parameters.data_naspi_oltre_4_mesi = 2019-04-15" in out
     assert "uncertain   parameters.data_avvio_adrdc = 2020-01-13" in out
-    assert "uncertain   amount for accordo di ricollocazione holders without a profiling index:" in out
+    assert "uncertain   importo per i titolari di accordo di ricollocazione senza indice di profilazione:" in out
 
 
 def test_every_point_left_open_in_an_edition_is_listed_by_validate(capsys, registry):
