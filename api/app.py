@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import uuid
 from pathlib import Path
 
@@ -19,12 +20,13 @@ from .exact_json import ExactJSONResponse
 from .keys import KeyRing
 from . import batch, openapi
 from .limits import MAX_BODY_BYTES, BodyLimit, error_items
-from .routes import catalogue, decisions, reads, screening, statements, subjects
+from .routes import catalogue, decisions, direct, reads, screening, statements, subjects
 from .service import DecisionNotFound, Service, Store, StoredInputMismatch
 from .store.db import upgrade
 from .store.repository import IdempotencyConflict
 
 log = logging.getLogger("almp.api")
+SWITCH_INTERVAL = 0.0005  # seconds a thread holds the GIL while another waits for it (see app_from_env)
 DEFAULT_POLICIES = Path(__file__).resolve().parent.parent / "policies"
 
 DESCRIPTION = """Eligibility, costing and audit replay for Italian active labour-market programmes.
@@ -55,6 +57,7 @@ def create_app(*, policies: str | Path | None = None, database_url: str | None =
     app.include_router(catalogue.router)
     app.include_router(statements.router)
     app.include_router(decisions.build_router())
+    app.router.routes.insert(0, direct.direct_route())  # POST /v1/eligibility without dependency solving
     app.include_router(screening.router)
     app.include_router(subjects.router)
     app.include_router(reads.router)
@@ -69,6 +72,10 @@ def create_app(*, policies: str | Path | None = None, database_url: str | None =
 
 def app_from_env() -> FastAPI:
     """Factory for ``uvicorn --factory api.app:app_from_env`` (what ``almp serve`` runs)."""
+    # Requests are evaluated in worker threads while the event loop and the group committer wait on
+    # sockets: each time one of those two wakes it queues for the GIL behind a CPU-bound thread for up
+    # to the switch interval (5 ms by default), with the chain head locked in the committer's case.
+    sys.setswitchinterval(SWITCH_INTERVAL)
     # ALMP_POLICIES_CHECKED=1: the parent `almp serve` has fully checked these files already
     app = create_app(migrate=os.environ.get("ALMP_MIGRATE", "1") != "0",
                      analyse_bands=os.environ.get("ALMP_POLICIES_CHECKED") != "1")

@@ -46,6 +46,7 @@ class Store:
         self.url = database_url(url)
         self.engine = make_engine(self.url)
         self.sessions = session_factory(self.engine)
+        self.stored_texts = repository.StoredTexts()  # editions and authority texts known to be stored
 
     @contextmanager
     def transaction(self):
@@ -183,9 +184,13 @@ class GroupCommitter:
                         future.set_exception(exc)
 
     def _commit(self, batch: list) -> None:
+        store, noted = self._store(), []
         try:
-            with self._store().transaction() as session:
-                outcomes = repository.append_batch(session, [item for item, _ in batch])
+            with store.transaction() as session:
+                outcomes = repository.append_batch(session, [item for item, _ in batch],
+                                                   getattr(store, "stored_texts", None), noted)
+            if hasattr(store, "stored_texts"):
+                store.stored_texts.confirm(noted)  # only once committed
         except _STORE_DOWN as exc:
             for _, future in batch:
                 future.set_exception(exc)

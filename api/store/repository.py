@@ -5,11 +5,12 @@ import datetime as dt
 import hashlib
 import hmac
 import os
+import threading
 import uuid
 from dataclasses import dataclass
 from typing import Iterator
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from .. import jsontext
@@ -181,24 +182,64 @@ def request_hashes(kind: str, body) -> tuple[str, str]:
             "sha256:" + hashlib.sha256(text).hexdigest())
 
 
-def _lock_head(session: Session) -> ChainHead:
-    # PostgreSQL: the row lock serialises appends across workers and machines. SQLite: the
-    # transaction already began IMMEDIATE (api.store.db), which holds the database write lock.
-    head = session.execute(select(ChainHead).where(ChainHead.id == 1).with_for_update()).scalar_one()
-    return head
+def _lock_head(session: Session) -> tuple[int, str]:
+    """Lock the chain head for this transaction; its (seq, row_hash).
+
+    PostgreSQL: the row lock serialises appends across workers and machines. SQLite: the
+    transaction already began IMMEDIATE (api.store.db), which holds the database write lock.
+    A Core statement: the head is read and written once per batch, no ORM identity to keep.
+    """
+    seq, last = session.execute(select(_HEAD.c.seq, _HEAD.c.row_hash).where(_HEAD.c.id == 1)
+                                .with_for_update()).one()
+    return seq, last
 
 
-def _store_edition(session: Session, policy) -> None:
+_HEAD = ChainHead.__table__
+_DECISIONS = Decision.__table__
+
+
+class StoredTexts:
+    """Editions and authority texts known to be in the store, so a batch does not look each one up again.
+
+    Both are stored once and never deleted or changed (rows keyed by their content hash), so a hash seen
+    committed stays true. A batch's new ones are noted as pending and become known only once its
+    transaction has committed (``confirm``); a rolled-back batch leaves nothing remembered.
+    """
+
+    def __init__(self):
+        self._known: set[str] = set()
+        self._lock = threading.Lock()
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._known
+
+    def confirm(self, keys) -> None:
+        with self._lock:
+            self._known.update(keys)
+
+
+def _store_edition(session: Session, policy, known: StoredTexts | None = None, noted: list | None = None) -> None:
+    key = "edition:" + policy.content_hash
+    if known is not None and key in known:
+        return
     if session.get(Edition, policy.content_hash) is None:
         session.add(Edition(content_hash=policy.content_hash, policy_id=policy.id, version=policy.version,
                             bundle_json=jsontext.canonical(policy.bundle),
                             stored_at=dt.datetime.now(dt.timezone.utc)))
+    if noted is not None:
+        noted.append(key)
 
 
-def _store_authority(session: Session, authority) -> None:
+def _store_authority(session: Session, authority, known: StoredTexts | None = None,
+                     noted: list | None = None) -> None:
+    key = "authority:" + authority.hash
+    if known is not None and key in known:
+        return
     if session.get(AuthorityText, authority.hash) is None:
         session.add(AuthorityText(hash=authority.hash, folder=authority.folder, text=authority.text,
                                   stored_at=dt.datetime.now(dt.timezone.utc)))
+    if noted is not None:
+        noted.append(key)
 
 
 def get_statement_basis(session: Session, decision_id: str) -> tuple[dict | None, str | None]:
@@ -327,7 +368,8 @@ class _Keys:
         return key.id, data_key
 
 
-def append_batch(session: Session, items: list[PendingDecision]) -> list:
+def append_batch(session: Session, items: list[PendingDecision], known: StoredTexts | None = None,
+                 noted: list | None = None) -> list:
     """Append several decisions to the chain in one transaction (group commit), in the given order.
 
     Call inside ``session.begin()``; nothing is durable before that transaction commits. Returns,
@@ -335,8 +377,11 @@ def append_batch(session: Session, items: list[PendingDecision]) -> list:
     an idempotent retry (of a stored row, or of an earlier item of this batch), or an exception
     instance: ``IdempotencyConflict``, or ``PersonalDataErased`` for a retry of an erased decision
     (that item is not stored; the others are).
+
+    ``known``: editions and authority texts already stored (not looked up again); the keys of those this
+    batch made sure of are appended to ``noted``, for ``known.confirm`` once the transaction has committed.
     """
-    head = _lock_head(session)
+    head_seq, head_hash = _lock_head(session)
     keys = {item.idempotency_key for item in items if item.idempotency_key is not None}
     earlier: dict[str, tuple[str, object]] = {}  # idempotency key -> (request hash, stored form)
     if keys:
@@ -349,7 +394,7 @@ def append_batch(session: Session, items: list[PendingDecision]) -> list:
             earlier[row.idempotency_key] = (row.request_hash, StoredDecision.from_row(row, keys_of(session)))
     data_keys = _Keys(session, {item.subject for item in items if item.subject is not None})
     editions, authorities = {}, {}
-    seq, prev = head.seq, head.row_hash
+    seq, prev = head_seq, head_hash
     rows, outcomes = [], []
     for item in items:
         key = item.idempotency_key
@@ -386,14 +431,12 @@ def append_batch(session: Session, items: list[PendingDecision]) -> list:
             earlier[key] = (item.req_hash, appended)
     if rows:
         for policy in editions.values():
-            _store_edition(session, policy)
+            _store_edition(session, policy, known, noted)
         for authority in authorities.values():
-            _store_authority(session, authority)
+            _store_authority(session, authority, known, noted)
         session.flush()
-        session.execute(insert(Decision), rows)
-        head.seq = seq
-        head.row_hash = prev
-        session.flush()
+        session.execute(insert(_DECISIONS), rows)  # Core executemany: the rows are plain column values
+        session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(seq=seq, row_hash=prev))
     return outcomes
 
 
