@@ -196,6 +196,7 @@ def _lock_head(session: Session) -> tuple[int, str]:
 
 _HEAD = ChainHead.__table__
 _DECISIONS = Decision.__table__
+_KEYS = DataKey.__table__
 
 
 class StoredTexts:
@@ -339,13 +340,33 @@ def _retain_until(day: dt.date, years: int | None) -> dt.date:
         return day.replace(year=day.year + years, day=28)
 
 
+class _NewKey:
+    """A data key made by this batch: its row is inserted with the batch's decisions (Core, before them)."""
+
+    def __init__(self, values: dict):
+        self.values = values
+
+    @property
+    def id(self) -> str:
+        return self.values["id"]
+
+    @property
+    def retain_until(self) -> dt.date:
+        return self.values["retain_until"]
+
+    @retain_until.setter
+    def retain_until(self, day: dt.date) -> None:
+        self.values["retain_until"] = day
+
+
 class _Keys:
     """The data keys a batch seals with: one live key per subject, one own key per decision without one."""
 
     def __init__(self, session: Session, subjects: set):
         self.session = session
         self.sealer = sealing.default()
-        self.live: dict[str, tuple[DataKey, bytes]] = {}
+        self.live: dict[str, tuple[DataKey | _NewKey, bytes]] = {}
+        self.new_rows: list[dict] = []
         if subjects:
             query = select(DataKey).where(DataKey.subject.in_(subjects), DataKey.erased_at.is_(None))
             for key in session.execute(query).scalars():
@@ -356,11 +377,11 @@ class _Keys:
         found = self.live.get(subject) if subject is not None else None
         if found is None:
             key_id, data_key = str(uuid.uuid4()), self.sealer.new_data_key()
-            key = DataKey(id=key_id, subject=subject, wrapped=self.sealer.wrap(data_key, key_id), created_at=now,
-                          retain_until=until)
-            self.session.add(key)
+            values = dict(id=key_id, subject=subject, wrapped=self.sealer.wrap(data_key, key_id), created_at=now,
+                          erased_at=None, retain_until=until)
+            self.new_rows.append(values)
             if subject is not None:
-                self.live[subject] = (key, data_key)
+                self.live[subject] = (_NewKey(values), data_key)
             return key_id, data_key
         key, data_key = found
         if key.retain_until is None or key.retain_until < until:
@@ -435,6 +456,8 @@ def append_batch(session: Session, items: list[PendingDecision], known: StoredTe
         for authority in authorities.values():
             _store_authority(session, authority, known, noted)
         session.flush()
+        if data_keys.new_rows:
+            session.execute(insert(_KEYS), data_keys.new_rows)
         session.execute(insert(_DECISIONS), rows)  # Core executemany: the rows are plain column values
         session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(seq=seq, row_hash=prev))
     return outcomes
