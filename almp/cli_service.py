@@ -419,9 +419,10 @@ def cmd_keys(args) -> int:
             raise UsageError(_("--grace-hours cannot be negative"))
         key, old = keylife.rotate(path, args.key, by=who, grace=dt.timedelta(hours=args.grace_hours))
         print(key)
+        hours = f"{args.grace_hours:g}"
         print(_("(shown once) replaces {key} ({name}), which stops working {when}", key=old.key_id,
                 name=old.name or "–", when=_("now") if args.grace_hours == 0 else
-                _("in {hours} hours", hours=f"{args.grace_hours:g}")), file=sys.stderr)
+                _("in {hours} hours", hours=hours)), file=sys.stderr)
         return 0
     except KeyFileError as exc:
         raise UsageError(str(exc)) from None

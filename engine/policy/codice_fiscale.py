@@ -13,6 +13,7 @@ from stdnum import exceptions as stdnum_errors
 from stdnum.it import codicefiscale
 
 from ..errors import InputProblem
+from ..i18n import N_, _
 
 FIELD = "codice_fiscale"
 _OMOCODIA = str.maketrans("LMNPQRSTUV", "0123456789")
@@ -21,12 +22,13 @@ _DIGIT_POSITIONS = (6, 7, 9, 10, 12, 13, 14)  # where letters replace digits in 
 
 def _problem(path: tuple, error: Exception) -> InputProblem:
     # never echo the code itself: it is personal data
-    why = {stdnum_errors.InvalidChecksum: "the check character is wrong",
-           stdnum_errors.InvalidLength: "it must have 16 characters (11 digits for a provisional code)",
-           stdnum_errors.InvalidFormat: "its characters are not in the pattern of a codice fiscale",
-           stdnum_errors.InvalidComponent: "it holds no real date of birth"}
-    reason = next((text for kind, text in why.items() if isinstance(error, kind)), "it is not valid")
-    return InputProblem(path + (FIELD,), "invalid_codice_fiscale", f"not a valid codice fiscale: {reason}")
+    why = {stdnum_errors.InvalidChecksum: N_("the check character is wrong"),
+           stdnum_errors.InvalidLength: N_("it must have 16 characters (11 digits for a provisional code)"),
+           stdnum_errors.InvalidFormat: N_("its characters are not in the pattern of a codice fiscale"),
+           stdnum_errors.InvalidComponent: N_("it holds no real date of birth")}
+    reason = next((text for kind, text in why.items() if isinstance(error, kind)), N_("it is not valid"))
+    return InputProblem(path + (FIELD,), "invalid_codice_fiscale",
+                        _("not a valid codice fiscale: {reason}", reason=_(reason)))
 
 
 def birth_date_and_gender(code: str, as_of: dt.date) -> tuple[dt.date, str] | None:
@@ -58,7 +60,7 @@ def expand(raw: dict, as_of: dt.date, path: tuple) -> tuple[dict, list[InputProb
     code = raw[FIELD]
     if not isinstance(code, str) or len(code) > 32:
         return facts, [InputProblem(path + (FIELD,), "invalid_codice_fiscale",
-                                    "a codice fiscale is text of 16 characters")]
+                                    _("a codice fiscale is text of 16 characters"))]
     try:
         codicefiscale.validate(code)
         derived = birth_date_and_gender(code, as_of)
@@ -73,10 +75,10 @@ def expand(raw: dict, as_of: dt.date, path: tuple) -> tuple[dict, list[InputProb
         facts["birth_date"] = born.isoformat()
     elif given_birth != born.isoformat() and given_birth != born:
         problems.append(InputProblem(path + ("birth_date",), "contradicts_codice_fiscale",
-                                     "birth_date does not match the date of birth in codice_fiscale"))
+                                     _("birth_date does not match the date of birth in codice_fiscale")))
     if facts.get("gender") is None:
         facts["gender"] = gender
     elif facts["gender"] != gender:
         problems.append(InputProblem(path + ("gender",), "contradicts_codice_fiscale",
-                                     "gender does not match the gender in codice_fiscale"))
+                                     _("gender does not match the gender in codice_fiscale")))
     return facts, problems

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from ..dates import completed_months, completed_years, days_until, elapsed_days, elapsed_months, elapsed_years
 from ..errors import Code, InputErrors, InputProblem, PolicyError, PolicyErrors
-from ..suggest import suggest
+from ..i18n import _
+from ..suggest import closest, suggest
 from ..values import BadValue, in_range, read_bool, read_choice, read_date, read_decimal, read_whole, shown
 from ..expr.types import BOOL, DATE, DECIMAL, INT, Type, enum, list_of
 from . import codice_fiscale
@@ -101,7 +102,7 @@ class FactDictionary:
         """
         problems: list[InputProblem] = []
         if not isinstance(raw, dict):
-            raise InputErrors([InputProblem(path, Code.TYPE_ERROR, "must be an object of facts")])
+            raise InputErrors([InputProblem(path, Code.TYPE_ERROR, _("must be an object of facts"))])
         self._check_size(raw, subject, path)
         if subject == "person":
             raw, problems = codice_fiscale.expand(raw, as_of, path)
@@ -109,15 +110,16 @@ class FactDictionary:
         for key, value in raw.items():
             fact = self.facts.get(key)
             if fact is None or not fact.of(subject):
-                hint = suggest(key, [n for n, f in self.facts.items() if f.of(subject)])
+                near = closest(key, [n for n, f in self.facts.items() if f.of(subject)])
                 problems.append(InputProblem(path + (key,), Code.UNKNOWN_FACT,
-                                             f"unknown fact {shown(key)}" + (f"; {hint}" if hint else "")))
+                                             _("unknown fact {key}", key=shown(key))
+                                             + ("; " + _("did you mean '{name}'?", name=near) if near else "")))
                 continue
             if fact.computed:
                 problems.append(InputProblem(path + (key,), Code.DERIVED_FACT,
-                                             f"'{key}' is computed by almp from '{fact.derived_from}'; "
-                                             f"send '{fact.derived_from}' instead" if fact.derived_from else
-                                             f"'{key}' is the evaluation date (as_of); do not send it"))
+                                             _("'{key}' is computed by almp from '{source}'; send '{source}' instead",
+                                               key=key, source=fact.derived_from) if fact.derived_from else
+                                             _("'{key}' is the evaluation date (as_of); do not send it", key=key)))
                 continue
             try:
                 env[key] = self._coerce(fact, value)
@@ -127,14 +129,16 @@ class FactDictionary:
                 continue
             if fact.not_after_as_of and env[key] is not None and env[key] > as_of:
                 problems.append(InputProblem(path + (key,), Code.INVALID_VALUE,
-                                             f"'{key}' ({fact.label}) cannot be after the evaluation date "
-                                             f"(as_of {as_of.isoformat()})"))
+                                             _("'{key}' ({label}) cannot be after the evaluation date (as_of {as_of})",
+                                               key=key, label=fact.label, as_of=as_of.isoformat())))
         for name in sorted(self.closure(needed)):
             if name not in raw and name in self.facts:
                 fact = self.facts[name]
                 problems.append(InputProblem(path + (name,), Code.MISSING_FACT,
-                                             f"fact '{name}' ({fact.label}) is required by this policy"
-                                             + (" (send null if it does not apply)" if fact.nullable else "")))
+                                             (_("fact '{name}' ({label}) is required by this policy (send null if "
+                                                "it does not apply)", name=name, label=fact.label) if fact.nullable
+                                              else _("fact '{name}' ({label}) is required by this policy",
+                                                     name=name, label=fact.label))))
         if problems:
             raise InputErrors(problems)
         for fact in self.facts.values():
@@ -157,8 +161,8 @@ class FactDictionary:
         limit = self.max_facts(subject)
         if len(raw) > limit:
             raise InputErrors([InputProblem(path, Code.TOO_MANY_ITEMS,
-                                            f"{len(raw)} facts sent; a {subject} has at most {limit} "
-                                            "(the facts of the dictionary)")])
+                                            _("{count} facts sent; a {subject} has at most {limit} (the facts of "
+                                              "the dictionary)", count=len(raw), subject=subject, limit=limit))])
 
     @staticmethod
     def _coerce(fact: Fact, value):

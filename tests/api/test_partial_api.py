@@ -76,7 +76,7 @@ def test_a_wrong_codice_fiscale_check_character_is_a_422_naming_the_field(client
     response = eligibility(client, {**PERSON_2019, "codice_fiscale": wrong})
     assert response.status_code == 422
     (item,) = response.json()["detail"]
-    assert item["loc"] == ["body", "person", "codice_fiscale"] and "check character" in item["msg"]
+    assert item["loc"] == ["body", "person", "codice_fiscale"] and "carattere di controllo" in item["msg"]
     assert wrong not in response.text
 
 

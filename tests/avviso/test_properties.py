@@ -272,7 +272,7 @@ def test_whatif_over_a_jsonl_export(tmp_path, registry, dul):
     # an edition that needs facts the stored inputs lack reports them instead of guessing
     other = summarise_changes(whatif(registry.get(DUL, "2019"),
                                      read_jsonl(path, dt.date(2014, 1, 1), dt.date(2014, 12, 31), DUL)))
-    assert other["errors"] == 3 and "is required by this policy" in other["error_examples"][0]
+    assert other["errors"] == 3 and "è richiesto da questa policy" in other["error_examples"][0]
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"input": {}, "result": {}, "as_of": "2014-01-01"}\n{oops\n')
     code = main(["whatif", f"{DUL}@2019", "--from", "2014-01-01", "--to", "2014-12-31", "--decisions", str(bad)])

@@ -113,7 +113,7 @@ def test_a_wrong_check_character_names_the_field_and_not_the_code(dul):
         evaluate(dul, {**PERSON, "codice_fiscale": wrong}, AS_OF)
     (problem,) = info.value.problems
     assert problem.path == ("person", "codice_fiscale") and problem.code == "invalid_codice_fiscale"
-    assert "check character" in problem.message and wrong not in problem.message
+    assert "carattere di controllo" in problem.message and wrong not in problem.message
 
 
 def test_a_code_contradicting_the_given_birth_date_names_birth_date(dul):
@@ -122,3 +122,20 @@ def test_a_code_contradicting_the_given_birth_date_names_birth_date(dul):
         evaluate(dul, {**PERSON, "codice_fiscale": code}, AS_OF)
     assert [p.path for p in info.value.problems] == [("person", "birth_date")]
     assert "1970" not in str(info.value)
+
+
+def test_input_problems_speak_italian_and_english_on_request(dul):
+    from engine.i18n import set_language
+    bad = {**PERSON, "eta_anagrafica": 40}
+    del bad["birth_date"]
+    for lang, unknown, required in (("it", "fatto sconosciuto 'eta_anagrafica'", "è richiesto da questa policy"),
+                                    ("en", "unknown fact 'eta_anagrafica'", "is required by this policy")):
+        set_language(lang)
+        try:
+            with pytest.raises(InputErrors) as info:
+                evaluate(dul, bad, AS_OF)
+        finally:
+            set_language(None)
+        messages = {p.path[-1]: p.message for p in info.value.problems}
+        assert messages["eta_anagrafica"].startswith(unknown), messages
+        assert required in messages["birth_date"], messages
