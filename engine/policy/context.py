@@ -16,7 +16,8 @@ from ..expr import nodes
 from ..expr.checker import Checker, ExprTypeError
 from ..expr.evaluator import compile_expr
 from ..expr.parser import ExprSyntaxError, parse
-from ..suggest import suggest
+from ..i18n import _
+from ..suggest import closest
 from .facts import FactDictionary
 from .limits import NodeBudget
 from .loader import Document
@@ -79,8 +80,8 @@ class CompileContext:
             return None
         act = self.acts.get(raw.get("act"))
         if act is None:
-            self.fail(Code.POLICY_REF_ERROR, f"reference to unknown act '{raw.get('act')}'", path + ("act",),
-                      suggest(raw.get("act", ""), self.acts) or "declare the act under legal_basis")
+            self.fail(Code.POLICY_REF_ERROR, _("reference to unknown act '{act}'", act=raw.get("act")), path + ("act",),
+                      _near(raw.get("act", ""), self.acts) or _("declare the act under legal_basis"))
             return Reference(raw.get("act", ""), raw.get("article", ""), "", "")
         return Reference(act["id"], raw.get("article", ""), act.get("title", ""), act.get("url", ""))
 
@@ -93,25 +94,25 @@ class CompileContext:
         else:
             prov, value = inherited, raw
             if prov is None:
-                self.fail(Code.POLICY_PROVENANCE_ERROR, "figure without provenance", path,
-                          "write {value: ..., source: <source id>, status: confirmed} or add a 'provenance' "
-                          "block to the enclosing section")
+                self.fail(Code.POLICY_PROVENANCE_ERROR, _("figure without provenance"), path,
+                          _("write value, source and status (e.g. status: confirmed) or add a 'provenance' "
+                            "block to the enclosing section"))
                 fig = Figure(value, "placeholder", None, "no provenance given", tuple(path), loc)
                 self.figures.append(fig)
                 return fig
         status = prov.get("status", "placeholder")
         source = prov.get("source")
         if source is not None and source not in self.source_ids:
-            self.fail(Code.POLICY_PROVENANCE_ERROR, f"unknown source '{source}'", path,
-                      suggest(source, self.source_ids) or "declare it under sources: or legal_basis:")
+            self.fail(Code.POLICY_PROVENANCE_ERROR, _("unknown source '{source}'", source=source), path,
+                      _near(source, self.source_ids) or _("declare it under sources: or legal_basis:"))
         if status != "placeholder" and source is None:
-            self.fail(Code.POLICY_PROVENANCE_ERROR, f"a {status} figure must name its source", path,
-                      "add source: <source id>, or mark it status: placeholder")
+            self.fail(Code.POLICY_PROVENANCE_ERROR, _("a {status} figure must name its source", status=status), path,
+                      _("add source: <source id>, or mark it status: placeholder"))
         if status == "placeholder" and not prov.get("missing"):
-            self.fail(Code.POLICY_PROVENANCE_ERROR, "a placeholder must say what is missing", path,
-                      "add missing: \"<which act or table would give the value>\"")
+            self.fail(Code.POLICY_PROVENANCE_ERROR, _("a placeholder must say what is missing"), path,
+                      _("add missing: \"<which act or table would give the value>\""))
         if value is None and status != "placeholder":
-            self.fail(Code.POLICY_PROVENANCE_ERROR, "only a placeholder may have no value", path)
+            self.fail(Code.POLICY_PROVENANCE_ERROR, _("only a placeholder may have no value"), path)
         self.check_unit(raw, value, path)
         fig = Figure(value, status, source, prov.get("missing", ""), tuple(path), loc, prov.get("note", ""))
         self.figures.append(fig)
@@ -158,8 +159,8 @@ class CompileContext:
     def claim_key(self, key: str, path):
         if key in self.keys:
             first = self.doc.location(self.keys[key])
-            self.fail(Code.POLICY_DUPLICATE_ID, f"duplicate rule id '{key.split('.', 1)[1]}'", path,
-                      f"already used at line {first.line}; rule ids must be unique")
+            self.fail(Code.POLICY_DUPLICATE_ID, _("duplicate rule id '{id}'", id=key.split(".", 1)[1]), path,
+                      _("already used at line {line}; rule ids must be unique", line=first.line))
         else:
             self.keys[key] = path
 
@@ -170,7 +171,13 @@ class CompileContext:
         try:
             value = dt.date.fromisoformat(fig.value)
         except ValueError:
-            self.fail(Code.POLICY_PARAM_ERROR, f"'{fig.value}' is neither a number nor a date", path,
-                      "write a number, or a date as YYYY-MM-DD")
+            self.fail(Code.POLICY_PARAM_ERROR, _("'{value}' is neither a number nor a date", value=fig.value), path,
+                      _("write a number, or a date as YYYY-MM-DD"))
             return None
         return replace(fig, value=value)
+
+
+def _near(word: str, options) -> str:
+    """'did you mean ...?' in the reader's language, or "" when no option is close."""
+    near = closest(str(word), options)
+    return _("did you mean '{name}'?", name=near) if near else ""

@@ -63,7 +63,7 @@ def test_duplicate_rule_ids(policy_tree, minimal):
     path = policy_tree("test/prog/2020.yaml", minimal().replace("id: stato", "id: eta"))
     [err] = errors_of(policy_tree.root)
     assert err.code == "policy_duplicate_id"
-    assert "already used at line" in err.hint
+    assert "già usato alla riga" in err.hint
     lines = path.read_text().splitlines()
     assert err.location.line == [i for i, t in enumerate(lines, 1) if "id: eta" in t][1]
 
@@ -145,3 +145,18 @@ def test_file_name_must_match_version(policy_tree, minimal):
     policy_tree("test/prog/2019.yaml", minimal())
     [err] = errors_of(policy_tree.root)
     assert err.code == "policy_placement_error"
+
+
+def test_provenance_problems_speak_italian_and_english_on_request(policy_tree, minimal):
+    from engine.i18n import set_language
+    policy_tree("test/prog/2020.yaml", minimal().replace("id: stato", "id: eta"))
+    texts = {}
+    for lang in ("it", "en"):
+        set_language(lang)
+        try:
+            [err] = errors_of(policy_tree.root)
+        finally:
+            set_language(None)
+        texts[lang] = (err.message, err.hint)
+    assert texts["it"] == ("id di regola duplicato 'eta'", texts["it"][1]) and "già usato alla riga" in texts["it"][1]
+    assert texts["en"][0] == "duplicate rule id 'eta'" and "already used at line" in texts["en"][1]
