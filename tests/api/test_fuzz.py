@@ -6,7 +6,8 @@ negative phase (data the schema refuses: it must be refused, 4xx), every built-i
 acceptance, negative data rejection, ...). Bounded (EXAMPLES per operation and phase) so it runs
 in about a minute; SQLite only (the store's behaviour on both backends is covered elsewhere).
 
-What JSON Schema cannot say is kept to by the positive cases (``_keep_to_the_semantics``), and one
+What JSON Schema cannot say is kept to by the positive cases (``_keep_to_the_semantics``,
+``_to_an_edition_with_costs``), and one
 check is not run on one operation (``NOT_RUN``), each saying why.
 """
 from __future__ import annotations
@@ -85,6 +86,24 @@ def _keep_to_the_semantics(body) -> None:
             subject["birth_date"] = day
 
 
+def _to_an_edition_with_costs(body, registry) -> None:
+    """Plans and claims are priced on the edition's service basket, which not every edition has (DUL 2019
+    pays none): the schema cannot say which days fall in such an edition, so a positive case naming one
+    is moved to the first day of an edition of the same programme that has a basket."""
+    if not isinstance(body, dict) or not isinstance(body.get("policy"), str) or not isinstance(body.get("as_of"), str):
+        return
+    try:
+        policy = registry.get(body["policy"], body.get("version"), dt.date.fromisoformat(body["as_of"]))
+    except Exception:  # noqa: BLE001 - no such programme or edition: answered 404, which positive data may get
+        return
+    if policy.costs is not None:
+        return
+    priced = [p for p in registry.editions(body["policy"]) if p.costs is not None]
+    if priced:
+        body["as_of"] = priced[0].valid_from.isoformat()
+        body.pop("version", None)
+
+
 def _run(app, operation: str, mode: GenerationMode) -> None:
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     found = [op.ok() for op in schema.get_all_operations()
@@ -96,6 +115,8 @@ def _run(app, operation: str, mode: GenerationMode) -> None:
     def fuzz(case):
         if mode is GenerationMode.POSITIVE:
             _keep_to_the_semantics(case.body)
+            if operation in ("POST /v1/plans", "POST /v1/claims"):
+                _to_an_edition_with_costs(case.body, app.state.service.registry)
         # the admin key holds every role, so the fuzzer reaches past authentication into each operation;
         # no `checks=`: every check schemathesis has, as `--checks all`
         case.call_and_validate(headers={"X-API-Key": KEYS["admin"]}, excluded_checks=NOT_RUN.get(operation, []))
@@ -120,3 +141,11 @@ def test_the_semantic_adjustment_keeps_cases_valid():
     _keep_to_the_semantics(body)
     assert body["person"] == {"birth_date": "2014-03-01"}
     assert dt.date.fromisoformat(body["person"]["birth_date"]) <= dt.date(2014, 3, 1)
+
+
+def test_a_plan_on_an_edition_without_a_basket_is_moved_to_one_with(registry):
+    body = {"policy": "lombardia/dote-unica-lavoro", "as_of": "2019-06-01", "version": "2019", "plan": {}}
+    assert registry.get(body["policy"], "2019").costs is None  # the case schemathesis found
+    _to_an_edition_with_costs(body, registry)
+    moved = registry.get(body["policy"], None, dt.date.fromisoformat(body["as_of"]))
+    assert moved.costs is not None and "version" not in body
