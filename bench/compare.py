@@ -289,13 +289,15 @@ def _request(path: str, body: bytes, headers: dict) -> str:
 def _load(port: int, requests: list[str], tmp: Path, *, seconds: float, connections: int, rate: float | None = None,
           keep: int = 0, max_requests: int = 1_000_000) -> dict:
     spec = tmp / f"spec-{uuid.uuid4().hex[:8]}.json"
+    answers = spec.with_suffix(".out.json")
     spec.write_text(json.dumps({"host": "127.0.0.1", "port": port, "requests": requests, "connections": connections,
-                                "seconds": seconds, "rate": rate, "keep": keep, "max_requests": max_requests}))
+                                "seconds": seconds, "rate": rate, "keep": keep, "max_requests": max_requests,
+                                "output": str(answers)}))
     out = subprocess.run([sys.executable, "-m", "bench.loadgen", str(spec)], cwd=REPO, capture_output=True,
                          text=True, timeout=seconds + 300, env={**os.environ, "PYTHONPATH": str(REPO)})
     if out.returncode != 0:
         raise SystemExit(f"load generator failed: {out.stderr[-2000:]}")
-    return json.loads(out.stdout)
+    return json.loads(answers.read_text())
 
 
 def _oracle_of_answers(result: dict, expected: list, parse) -> list:

@@ -216,7 +216,11 @@ def main(argv=None) -> int:
         uvloop.install()
     except ImportError:
         pass
-    print(json.dumps(asyncio.run(_load(spec))))
+    text = json.dumps(asyncio.run(_load(spec)))
+    if spec.get("output"):  # a file, not a pipe: megabytes of kept answers, whatever the reader's pace
+        Path(spec["output"]).write_text(text)
+    else:
+        print(text)
     return 0
 
 
