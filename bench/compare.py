@@ -25,7 +25,9 @@ Comparisons (each printed as ``RATIO <name> <almp throughput / peer throughput>`
   (gunicorn, 2 workers x 16 threads, stateless), same load generator, 32 connections, closed
   loop; then almp open loop at 50% and 80% of its peak (``bench.openloop``: latency from each
   request's due time, no coordinated omission), printed as ``P50_MS/P99_MS/P999_MS open_50`` and
-  ``open_80``, and the same against a SQLite store (``open_50_sqlite``, ``open_80_sqlite``).
+  ``open_80``, and the same against a SQLite store (``open_50_sqlite``, ``open_80_sqlite``);
+- ``batch_endpoint_stored`` (a ``RATE``, no peer): ``POST /v1/eligibility/batch`` decisions answered, hence
+  stored and chained in PostgreSQL, per second (``bench.batch_endpoint``).
 
 In-process figures are CPU time of this process (``time.process_time``; the machine is shared,
 wall time swings with other load), medians of alternating passes. HTTP figures are wall time.
@@ -446,6 +448,23 @@ def bench_openloop_sqlite(args) -> None:
                           f"(from the scheduled time; {o['connections']} connections)"))
 
 
+def bench_batch_endpoint(args) -> None:
+    """POST /v1/eligibility/batch on almp serve, every decision stored in PostgreSQL (bench.batch_endpoint)."""
+    from bench import batch_endpoint
+    if not args.postgres:
+        say("batch_endpoint: skipped (set ALMP_TEST_POSTGRES_URL or --postgres URL)")
+        return
+    say("batch_endpoint: almp serve --workers 2 on PostgreSQL, 6 batches of 10,000 lines, 2 in flight")
+    figures = batch_endpoint.measure(args.postgres, 10_000, 6)
+    for line in batch_endpoint.describe(figures, 10_000):
+        say(line)
+    MISMATCHES["almp batch endpoint (oracle, stored, chain)"] = batch_endpoint.failures(figures)
+    TABLE.append(("almp POST /v1/eligibility/batch, decisions stored + chained in PostgreSQL",
+                  f"{figures['rate']:,.0f}/s", "", None,
+                  f"batches of 10,000 lines, 2 in flight; load {figures['load'][0]:.1f}"))
+    emit("RATE", "batch_endpoint_stored", figures["rate"])
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--persons", type=int, default=100_000)
@@ -454,7 +473,7 @@ def main(argv=None) -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--postgres", default=os.environ.get("ALMP_TEST_POSTGRES_URL"))
     parser.add_argument("--skip", action="append", default=[],
-                        choices=["batch", "decision", "explained", "api", "openloop_sqlite"])
+                        choices=["batch", "decision", "explained", "api", "openloop_sqlite", "batch_endpoint"])
     args = parser.parse_args(argv)
     say(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"load average {os.getloadavg()[0]:.1f}")
@@ -474,6 +493,12 @@ def main(argv=None) -> int:
             except SystemExit as exc:  # a server that did not start: say so, keep the other figures
                 say(f"api: FAILED: {exc}")
                 MISMATCHES["almp API run failed"] = 1
+    if "batch_endpoint" not in args.skip:
+        try:
+            bench_batch_endpoint(args)
+        except SystemExit as exc:
+            say(f"batch_endpoint: FAILED: {exc}")
+            MISMATCHES["almp batch endpoint run failed"] = 1
     if "openloop_sqlite" not in args.skip:
         try:
             bench_openloop_sqlite(args)
