@@ -1,8 +1,8 @@
 """POST /v1/eligibility/batch: up to 10,000 persons as JSON lines in, one JSON line out per person.
 
 Each line is decided on the batch path (the edition compiled to Python; partial answers on the
-same path) and stored as a decision of kind ``batch`` (replayed on that path too),
-group-committed like every decision; its answer line is written only once its row is committed,
+same path) and stored as a decision of kind ``batch`` (replayed on that path too), a chunk of
+lines per transaction (``api.store.bulk``); its answer line is written only once its row is committed,
 so a line received is a decision stored. The answer line of a line that cannot be decided carries
 ``status`` 4xx and ``detail`` in the shape of a 422 body, with paths from the line (``["line", n,
 "person", "birth_date"]``).
@@ -21,6 +21,7 @@ from engine.errors import InputErrors, PolicyNotFound
 from . import jsontext, subjects
 from .limits import error_items, text_problems
 from .screening import pending_eligibility
+from .store import bulk
 from .store.repository import IdempotencyConflict
 from .store.sealing import PersonalDataErased
 
@@ -29,7 +30,7 @@ STORE_DOWN = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutErro
 MAX_LINES = 10_000
 MAX_LINE_BYTES = 64 * 1024
 MAX_BODY_BYTES = 64 * 1024 * 1024
-CHUNK = 256  # decisions handed to the group committer before their answers are awaited
+CHUNK = 2_000  # lines decided together and stored in one transaction
 KIND = "batch"
 
 
@@ -120,33 +121,89 @@ def _decide_chunk(service, lines: list[bytes], start: int, model, caller: str, i
     return out
 
 
+class _Retried(Exception):
+    """An idempotency key of the chunk was used before: nothing of it stored, the committer answers it."""
+
+
+def _store_chunk(service, pendings: list) -> list | None:
+    """The chunk's decisions stored in one transaction (``bulk.append_bulk``), committed on return; their
+    outcomes, or None when a line's idempotency key was used before (nothing stored)."""
+    store, noted = service.store, []
+    try:
+        with store.transaction() as session:
+            outcomes = bulk.append_bulk(session, pendings, getattr(store, "stored_texts", None), noted)
+            if outcomes is None:
+                raise _Retried
+    except _Retried:
+        return None
+    if hasattr(store, "stored_texts"):
+        store.stored_texts.confirm(noted)  # only once committed
+    return outcomes
+
+
+async def _outcomes(service, pendings: list) -> list:
+    """Per pending decision: its committed outcome, or the exception that refused it."""
+    if not pendings:
+        return []
+    try:
+        stored = await asyncio.to_thread(_store_chunk, service, pendings)
+    except STORE_DOWN:
+        raise
+    except Exception:  # noqa: BLE001 - not the store being down: the committer stores (or refuses) each alone
+        stored = None
+    if stored is not None:
+        return stored
+    out = []
+    for future in [service.committer.submit(pending) for pending in pendings]:
+        try:
+            out.append(await asyncio.wrap_future(future))
+        except STORE_DOWN:
+            raise
+        except Exception as exc:  # noqa: BLE001 - that line's own refusal (409, 410)
+            out.append(exc)
+    return out
+
+
+def _line(number: int, ref, outcome) -> dict:
+    if isinstance(outcome, IdempotencyConflict):
+        return _error(number, ref, 409, [{"loc": ["line", number], "type": "idempotency_conflict",
+                                          "msg": f"Idempotency-Key '{outcome}' was already used with "
+                                                 "another request body"}])
+    if isinstance(outcome, PersonalDataErased):  # a retry of a decision whose subject was erased since
+        return _error(number, ref, 410, [{"loc": ["line", number], "type": "personal_data_erased",
+                                          "msg": f"decision {outcome.decision_id}: personal data erased"}])
+    if isinstance(outcome, Exception):
+        raise outcome
+    return _answer(number, ref, outcome)
+
+
 async def answer_lines(service, lines: list[bytes], model, *, caller: str, idempotency_key: str | None = None):
-    """The answer, one encoded JSON line per input line, in input order, each after its row is committed."""
+    """The answer, one encoded JSON line per input line, in input order, each after its row is committed.
+
+    Chunks are decided in a worker thread (the event loop stays free for other requests) while the chunk
+    before is being stored, and each chunk is stored in one transaction (``_store_chunk``)."""
+    def decide(start: int):
+        return asyncio.ensure_future(asyncio.to_thread(_decide_chunk, service, lines, start, model, caller,
+                                                       idempotency_key))
+    following = decide(0) if lines else None
     for start in range(0, len(lines), CHUNK):
-        # parsed, checked and decided in a worker thread: the event loop stays free for other requests
-        decided = await asyncio.to_thread(_decide_chunk, service, lines, start, model, caller, idempotency_key)
-        waiting = [(number, ref, service.committer.submit(pending) if pending else None, error)
-                   for number, ref, pending, error in decided]
-        for number, ref, future, error in waiting:
-            if future is None:
-                line = error
-            else:
-                try:
-                    line = _answer(number, ref, await asyncio.wrap_future(future))
-                except IdempotencyConflict as exc:
-                    line = _error(number, ref, 409, [{"loc": ["line", number], "type": "idempotency_conflict",
-                                                      "msg": f"Idempotency-Key '{exc}' was already used with "
-                                                             "another request body"}])
-                except PersonalDataErased as exc:  # a retry of a decision whose subject was erased since
-                    line = _error(number, ref, 410, [{"loc": ["line", number], "type": "personal_data_erased",
-                                                      "msg": f"decision {exc.decision_id}: personal data erased"}])
-                except STORE_DOWN:  # nothing of this line was stored; say so and stop
-                    yield (jsontext.canonical(_error(number, ref, 503, [{
-                        "loc": ["line", number], "type": "store_unavailable",
-                        "msg": "the decision store is unavailable: this line was not stored, and the lines after "
-                               "it may not have been. Retry from this line with the same Idempotency-Key "
-                               "(lines already stored are answered again, never stored twice)"}])) + "\n"
-                           ).encode("utf-8")
-                    return
-            yield (jsontext.canonical(line) + "\n").encode("utf-8")
-        await asyncio.sleep(0)  # let the committer and other requests run between chunks
+        decided = await following
+        following = decide(start + CHUNK) if start + CHUNK < len(lines) else None
+        pendings = [pending for _, _, pending, _ in decided if pending is not None]
+        try:
+            outcomes = iter(await _outcomes(service, pendings))
+        except STORE_DOWN:  # nothing of this chunk was stored; say so and stop
+            if following is not None:
+                await following
+            number, ref = next(((n, r) for n, r, p, _ in decided if p is not None), decided[0][:2])
+            yield (jsontext.canonical(_error(number, ref, 503, [{
+                "loc": ["line", number], "type": "store_unavailable",
+                "msg": "the decision store is unavailable: this line was not stored, and the lines after "
+                       "it may not have been. Retry from this line with the same Idempotency-Key "
+                       "(lines already stored are answered again, never stored twice)"}])) + "\n").encode("utf-8")
+            return
+        out = []
+        for number, ref, pending, error in decided:
+            line = error if pending is None else _line(number, ref, next(outcomes))
+            out.append(jsontext.canonical(line) + "\n")
+        yield "".join(out).encode("utf-8")

@@ -1,0 +1,106 @@
+"""Bulk append: a chunk of a batch's decisions stored in one transaction, the chain head locked last.
+
+``repository.append_batch`` (the group committer) takes the chain head first and builds each row
+under it. A nightly batch brings thousands of decisions at once, so here everything that does not
+depend on the chain - decision ids, data keys, sealing - is done before the head is locked, the
+new data keys are inserted before it too, and under the lock only the idempotency check, the
+linking (``chain.row_hash`` of each row, in order) and the insert of the decisions remain; on
+PostgreSQL both inserts go through COPY. The rows are the ones ``append_batch`` would write.
+
+A chunk none of whose idempotency keys was used before is stored here; otherwise
+``append_bulk`` returns None before storing anything and the caller hands the chunk to the group
+committer, which answers retries and conflicts decision by decision.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from . import sealing
+from .chain import CURRENT, row_hash
+from .repository import (AppendedRow, PendingDecision, StoredTexts, _Keys, _RowView, _lock_head, _store_authority,
+                         _store_edition, idempotency_since)
+from .tables import ChainHead, DataKey, Decision
+
+_HEAD = ChainHead.__table__
+_DECISIONS = Decision.__table__
+_KEYS = DataKey.__table__
+COLUMNS = ("seq", "id", "created_at", "kind", "policy_id", "version", "content_hash", "engine_version", "as_of",
+           "caller", "idempotency_key", "request_hash", "input_json", "result_json", "trace_json", "prev_hash",
+           "row_hash", "hash_scheme", "subject", "sealed", "statement_basis")
+KEY_COLUMNS = ("id", "subject", "wrapped", "created_at", "erased_at", "retain_until")
+_LOOKUP = 500  # idempotency keys per query (SQLite bounds the parameters of one statement)
+
+
+def append_bulk(session: Session, items: list[PendingDecision], known: StoredTexts | None = None,
+                noted: list | None = None) -> list | None:
+    """Append ``items`` in order, in the caller's transaction: ``(AppendedRow, True)`` per item, or None
+    (nothing written) when an idempotency key of the chunk was already used."""
+    if not items:
+        return []
+    now = dt.datetime.now(dt.timezone.utc)  # one commit, one time for the chunk
+    keys = _Keys(session, {item.subject for item in items if item.subject is not None})
+    seal = sealing.Sealer.seal_text
+    rows, editions, authorities = [], {}, {}
+    for item in items:
+        policy = item.policy
+        editions.setdefault(policy.content_hash, policy)
+        if item.authority is not None:
+            authorities.setdefault(item.authority.hash, item.authority)
+        decision_id = str(uuid.uuid4())
+        key_id, data_key = keys.for_decision(item.subject, now, getattr(policy, "retention_years", None))
+        rows.append(dict(seq=0, id=decision_id, created_at=now, kind=item.kind, policy_id=policy.id,
+                         version=policy.version, content_hash=policy.content_hash,
+                         engine_version=item.engine_version, as_of=item.as_of, caller=item.caller,
+                         idempotency_key=item.idempotency_key, request_hash=item.req_hash,
+                         input_json=item.input_json, result_json=item.result_json, trace_json=item.trace_json,
+                         prev_hash="", row_hash="", hash_scheme=CURRENT, subject=item.subject,
+                         sealed=seal(data_key, key_id, decision_id, item.personal_json),
+                         statement_basis=item.statement_basis))
+    for policy in editions.values():
+        _store_edition(session, policy, known, noted)
+    for authority in authorities.values():
+        _store_authority(session, authority, known, noted)
+    session.flush()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if keys.new_rows:
+        _insert(session, postgres, _KEYS, KEY_COLUMNS, keys.new_rows)
+    # -- the chain: from here to the commit the head is locked
+    seq, prev = _lock_head(session)
+    if _used(session, [item.idempotency_key for item in items if item.idempotency_key is not None]):
+        return None
+    for values in rows:
+        seq += 1
+        values["seq"], values["prev_hash"] = seq, prev
+        values["row_hash"] = prev = row_hash(_RowView(values))
+    _insert(session, postgres, _DECISIONS, COLUMNS, rows)
+    session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(seq=seq, row_hash=prev))
+    return [(AppendedRow(values, item), True) for values, item in zip(rows, items)]
+
+
+def _used(session: Session, keys: list[str]) -> bool:
+    """Whether any of ``keys`` names a decision still within its idempotency period."""
+    oldest = idempotency_since()
+    for start in range(0, len(keys), _LOOKUP):
+        query = select(Decision.seq).where(Decision.idempotency_key.in_(keys[start:start + _LOOKUP]))
+        if oldest is not None:
+            query = query.where(Decision.created_at >= oldest)
+        if session.execute(query.limit(1)).first() is not None:
+            return True
+    return False
+
+
+def _insert(session: Session, postgres: bool, table, columns: tuple, rows: list[dict]) -> None:
+    if not postgres:
+        session.execute(insert(table), rows)  # Core executemany
+        return
+    # COPY in the session's own transaction: one statement, rows streamed, no per-row round trip
+    driver = session.connection().connection.driver_connection
+    with driver.cursor() as cursor:
+        with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            write = copy.write_row
+            for values in rows:
+                write([values[name] for name in columns])
