@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import threading
+import time
 from collections import OrderedDict
 from concurrent.futures import Future
 from contextlib import contextmanager
@@ -159,6 +160,7 @@ class GroupCommitter:
         self._ready = threading.Condition()
         self._pending: list = []
         self._thread: threading.Thread | None = None
+        self._held = None  # (store, autocommit connection, last used): see _connection
 
     def submit(self, item: repository.PendingDecision) -> Future:
         future: Future = Future()
@@ -174,7 +176,8 @@ class GroupCommitter:
         while True:
             with self._ready:
                 while not self._pending:
-                    self._ready.wait()
+                    if not self._ready.wait(self.KEEP_CONNECTION_S if self._held else None):
+                        self._drop_connection()  # idle: the kept connection goes back to the pool
                 batch, self._pending = self._pending[:self._max], self._pending[self._max:]
             try:
                 self._commit(batch)
@@ -183,12 +186,49 @@ class GroupCommitter:
                     if not future.done():
                         future.set_exception(exc)
 
+    # A connection kept for appending while batches keep coming: the pool would ping the server before each
+    # batch (a round trip every batch waits for). Idle for longer than this, it goes back and the next batch
+    # takes a pinged one, so a database restarted meanwhile costs nothing; one that died within the window
+    # fails that batch only (503: nothing of it was acknowledged) and the next batch reconnects.
+    KEEP_CONNECTION_S = 1.0
+
+    def _connection(self, store, fresh: bool = False):
+        now = time.monotonic()
+        held = self._held
+        if held is not None and (fresh or held[0] is not store or now - held[2] > self.KEEP_CONNECTION_S):
+            self._drop_connection()
+            held = None
+        if held is None:
+            conn = store.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            held = (store, conn, now)
+        self._held = (held[0], held[1], now)
+        return held[1]
+
+    def _drop_connection(self) -> None:
+        held, self._held = self._held, None
+        if held is not None:
+            try:
+                held[1].close()
+            except Exception:  # noqa: BLE001 - a dead connection may fail to close; it is discarded anyway
+                pass
+
     def _commit(self, batch: list) -> None:
         store, noted = self._store(), []
+        items, known = [item for item, _ in batch], getattr(store, "stored_texts", None)
         try:
-            with store.transaction() as session:
-                outcomes = repository.append_batch(session, [item for item, _ in batch],
-                                                   getattr(store, "stored_texts", None), noted)
+            outcomes = None
+            if store.engine.dialect.name == "postgresql":
+                try:
+                    outcomes = repository.server_append(store, items, known, noted,
+                                                        lambda fresh: self._connection(store, fresh))
+                except repository.AppendRace:  # an erasure or a retry came between: append under the lock
+                    noted.clear()
+                except _STORE_DOWN:
+                    self._drop_connection()
+                    raise
+            if outcomes is None:
+                with store.transaction() as session:
+                    outcomes = repository.append_batch(session, items, known, noted)
             if hasattr(store, "stored_texts"):
                 store.stored_texts.confirm(noted)  # only once committed
         except _STORE_DOWN as exc:

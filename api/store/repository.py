@@ -10,13 +10,14 @@ import uuid
 from dataclasses import dataclass
 from typing import Iterator
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import jsontext
 from .audit import ChainReport, verify_chain  # noqa: F401 - re-exported
 from . import sealing
-from .chain import CURRENT, row_hash, utc_text
+from .chain import CURRENT, digest, link, row_hash, utc_text
 from .sealing import PersonalDataErased, SealBroken
 from .tables import AuthorityText, ChainHead, DataKey, Decision, Edition
 
@@ -219,14 +220,23 @@ class StoredTexts:
             self._known.update(keys)
 
 
+def _insert_once(session: Session, table, values: dict) -> None:
+    """Insert a content-addressed row unless it is there: two workers may store the same text at once."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    session.execute(dialect_insert(table).values(**values).on_conflict_do_nothing())
+
+
 def _store_edition(session: Session, policy, known: StoredTexts | None = None, noted: list | None = None) -> None:
     key = "edition:" + policy.content_hash
     if known is not None and key in known:
         return
     if session.get(Edition, policy.content_hash) is None:
-        session.add(Edition(content_hash=policy.content_hash, policy_id=policy.id, version=policy.version,
-                            bundle_json=jsontext.canonical(policy.bundle),
-                            stored_at=dt.datetime.now(dt.timezone.utc)))
+        _insert_once(session, Edition.__table__, dict(
+            content_hash=policy.content_hash, policy_id=policy.id, version=policy.version,
+            bundle_json=jsontext.canonical(policy.bundle), stored_at=dt.datetime.now(dt.timezone.utc)))
     if noted is not None:
         noted.append(key)
 
@@ -237,8 +247,9 @@ def _store_authority(session: Session, authority, known: StoredTexts | None = No
     if known is not None and key in known:
         return
     if session.get(AuthorityText, authority.hash) is None:
-        session.add(AuthorityText(hash=authority.hash, folder=authority.folder, text=authority.text,
-                                  stored_at=dt.datetime.now(dt.timezone.utc)))
+        _insert_once(session, AuthorityText.__table__, dict(
+            hash=authority.hash, folder=authority.folder, text=authority.text,
+            stored_at=dt.datetime.now(dt.timezone.utc)))
     if noted is not None:
         noted.append(key)
 
@@ -360,17 +371,30 @@ class _NewKey:
 
 
 class _Keys:
-    """The data keys a batch seals with: one live key per subject, one own key per decision without one."""
+    """The data keys a batch seals with: one live key per subject, one own key per decision without one.
+
+    Read with a Core query and never changed here: a key whose retention must grow is noted in
+    ``extended`` and updated where the batch is appended (under the chain lock, where erasure runs too).
+    """
 
     def __init__(self, session: Session, subjects: set):
-        self.session = session
         self.sealer = sealing.default()
-        self.live: dict[str, tuple[DataKey | _NewKey, bytes]] = {}
+        self.live: dict[str, tuple[str, bytes]] = {}  # subject -> (key id, data key)
+        self.until: dict[str, dt.date | None] = {}  # key id -> its retain_until as read or made
         self.new_rows: list[dict] = []
+        self.extended: dict[str, dt.date] = {}  # existing key id -> the later retain_until it needs
         if subjects:
-            query = select(DataKey).where(DataKey.subject.in_(subjects), DataKey.erased_at.is_(None))
-            for key in session.execute(query).scalars():
-                self.live[key.subject] = (key, self.sealer.unwrap(key.wrapped, key.id))
+            query = select(_KEYS.c.id, _KEYS.c.subject, _KEYS.c.wrapped, _KEYS.c.retain_until).where(
+                _KEYS.c.subject.in_(subjects), _KEYS.c.erased_at.is_(None))
+            for key_id, subject, wrapped, until in session.execute(query):
+                self.live[subject] = (key_id, self.sealer.unwrap(wrapped, key_id))
+                self.until[key_id] = until
+
+    @property
+    def used(self) -> list[str]:
+        """The ids of keys read from the store (not made by this batch) that this batch seals with."""
+        made = {row["id"] for row in self.new_rows}
+        return sorted({key_id for key_id, _ in self.live.values() if key_id not in made})
 
     def for_decision(self, subject: str | None, now: dt.datetime, years: int | None) -> tuple[str, bytes]:
         until = _retain_until(now.date(), years)
@@ -381,12 +405,100 @@ class _Keys:
                           erased_at=None, retain_until=until)
             self.new_rows.append(values)
             if subject is not None:
-                self.live[subject] = (_NewKey(values), data_key)
+                self.live[subject] = (key_id, data_key)
+                self.until[key_id] = until
             return key_id, data_key
-        key, data_key = found
-        if key.retain_until is None or key.retain_until < until:
-            key.retain_until = until  # the subject's facts are kept as long as their latest decision needs
-        return key.id, data_key
+        key_id, data_key = found
+        current = self.until.get(key_id)
+        if current is None or current < until:  # the subject's facts are kept as long as their latest decision needs
+            self.until[key_id] = until
+            made = next((row for row in self.new_rows if row["id"] == key_id), None)
+            if made is not None:
+                made["retain_until"] = until
+            else:
+                self.extended[key_id] = until
+        return key_id, data_key
+
+
+@dataclass
+class _Plan:
+    """A batch made ready for the chain: everything but each new row's place in it (seq, prev_hash, row_hash)."""
+
+    outcomes: list
+    rows: list  # column values of the new rows, in chain order
+    digests: list  # their scheme-4 digests (api.store.chain.digest)
+    keys: _Keys
+    editions: dict
+    authorities: dict
+    idempotency_keys: list  # the keys of the new rows: no row may have taken them since they were looked up
+
+
+def _plan(session: Session, items: list[PendingDecision]) -> _Plan:
+    """Resolve idempotent retries, seal and digest the new rows: the part of an append outside the lock."""
+    keys = {item.idempotency_key for item in items if item.idempotency_key is not None}
+    earlier: dict[str, tuple[str, object]] = {}  # idempotency key -> (request hash, stored form)
+    if keys:
+        # the latest use of each key, unless it is older than the idempotency period: then it is as if unused
+        oldest = idempotency_since()
+        query = select(Decision).where(Decision.idempotency_key.in_(keys))
+        if oldest is not None:
+            query = query.where(Decision.created_at >= oldest)
+        for row in session.execute(query.order_by(Decision.seq)).scalars():
+            earlier[row.idempotency_key] = (row.request_hash, StoredDecision.from_row(row, keys_of(session)))
+    data_keys = _Keys(session, {item.subject for item in items if item.subject is not None})
+    plan = _Plan([], [], [], data_keys, {}, {}, [])
+    for item in items:
+        key = item.idempotency_key
+        if key is not None and key in earlier:
+            first_hash, first = earlier[key]
+            if first_hash != item.req_hash and not (first_hash.startswith("sha256:")
+                                                    and first_hash == item.legacy_req_hash):
+                plan.outcomes.append(IdempotencyConflict(key))
+            elif getattr(first, "erased", False):
+                plan.outcomes.append(PersonalDataErased(first.id, first.erased_at))
+            else:
+                plan.outcomes.append((first, False))
+            continue
+        policy = item.policy
+        plan.editions.setdefault(policy.content_hash, policy)
+        if item.authority is not None:
+            plan.authorities.setdefault(item.authority.hash, item.authority)
+        decision_id, now = str(uuid.uuid4()), dt.datetime.now(dt.timezone.utc)
+        key_id, data_key = data_keys.for_decision(item.subject, now, getattr(policy, "retention_years", None))
+        sealed = sealing.Sealer.seal_text(data_key, key_id, decision_id, item.personal_json)
+        values = dict(seq=None, id=decision_id, created_at=now,
+                      kind=item.kind, policy_id=policy.id, version=policy.version,
+                      content_hash=policy.content_hash, engine_version=item.engine_version, as_of=item.as_of,
+                      caller=item.caller, idempotency_key=key, request_hash=item.req_hash,
+                      input_json=item.input_json, result_json=item.result_json, trace_json=item.trace_json,
+                      prev_hash=None, row_hash="", hash_scheme=CURRENT, subject=item.subject, sealed=sealed,
+                      statement_basis=item.statement_basis)
+        plan.digests.append(digest(_RowView(values)))
+        appended = AppendedRow(values, item)
+        plan.rows.append(values)
+        plan.outcomes.append((appended, True))
+        if key is not None:
+            earlier[key] = (item.req_hash, appended)
+            plan.idempotency_keys.append(key)
+    return plan
+
+
+def _link(plan: _Plan, head_seq: int, head_hash: str) -> tuple[int, str]:
+    """Give each new row its place after the head; the new head."""
+    seq, prev = head_seq, head_hash
+    for values, row_digest in zip(plan.rows, plan.digests):
+        seq += 1
+        values["seq"], values["prev_hash"] = seq, prev
+        values["row_hash"] = prev = link(prev, seq, row_digest)
+    return seq, prev
+
+
+def _store_texts(session: Session, plan: _Plan, known: StoredTexts | None, noted: list | None) -> None:
+    for policy in plan.editions.values():
+        _store_edition(session, policy, known, noted)
+    for authority in plan.authorities.values():
+        _store_authority(session, authority, known, noted)
+    session.flush()
 
 
 def append_batch(session: Session, items: list[PendingDecision], known: StoredTexts | None = None,
@@ -401,66 +513,112 @@ def append_batch(session: Session, items: list[PendingDecision], known: StoredTe
 
     ``known``: editions and authority texts already stored (not looked up again); the keys of those this
     batch made sure of are appended to ``noted``, for ``known.confirm`` once the transaction has committed.
+    The head is locked first, so everything is read and written under the chain lock (SQLite holds its
+    write lock for the whole transaction anyway); on PostgreSQL ``server_append`` keeps the lock shorter.
     """
     head_seq, head_hash = _lock_head(session)
-    keys = {item.idempotency_key for item in items if item.idempotency_key is not None}
-    earlier: dict[str, tuple[str, object]] = {}  # idempotency key -> (request hash, stored form)
-    if keys:
-        # the latest use of each key, unless it is older than the idempotency period: then it is as if unused
-        oldest = idempotency_since()
-        query = select(Decision).where(Decision.idempotency_key.in_(keys))
-        if oldest is not None:
-            query = query.where(Decision.created_at >= oldest)
-        for row in session.execute(query.order_by(Decision.seq)).scalars():
-            earlier[row.idempotency_key] = (row.request_hash, StoredDecision.from_row(row, keys_of(session)))
-    data_keys = _Keys(session, {item.subject for item in items if item.subject is not None})
-    editions, authorities = {}, {}
-    seq, prev = head_seq, head_hash
-    rows, outcomes = [], []
-    for item in items:
-        key = item.idempotency_key
-        if key is not None and key in earlier:
-            first_hash, first = earlier[key]
-            if first_hash != item.req_hash and not (first_hash.startswith("sha256:")
-                                                    and first_hash == item.legacy_req_hash):
-                outcomes.append(IdempotencyConflict(key))
-            elif getattr(first, "erased", False):
-                outcomes.append(PersonalDataErased(first.id, first.erased_at))
-            else:
-                outcomes.append((first, False))
-            continue
-        policy = item.policy
-        editions.setdefault(policy.content_hash, policy)
-        if item.authority is not None:
-            authorities.setdefault(item.authority.hash, item.authority)
-        seq += 1
-        decision_id, now = str(uuid.uuid4()), dt.datetime.now(dt.timezone.utc)
-        key_id, data_key = data_keys.for_decision(item.subject, now, getattr(policy, "retention_years", None))
-        sealed = sealing.Sealer.seal_text(data_key, key_id, decision_id, item.personal_json)
-        values = dict(seq=seq, id=decision_id, created_at=now,
-                      kind=item.kind, policy_id=policy.id, version=policy.version,
-                      content_hash=policy.content_hash, engine_version=item.engine_version, as_of=item.as_of,
-                      caller=item.caller, idempotency_key=key, request_hash=item.req_hash,
-                      input_json=item.input_json, result_json=item.result_json, trace_json=item.trace_json,
-                      prev_hash=prev, row_hash="", hash_scheme=CURRENT, subject=item.subject, sealed=sealed,
-                      statement_basis=item.statement_basis)
-        values["row_hash"] = prev = row_hash(_RowView(values))
-        appended = AppendedRow(values, item)
-        rows.append(values)
-        outcomes.append((appended, True))
-        if key is not None:
-            earlier[key] = (item.req_hash, appended)
-    if rows:
-        for policy in editions.values():
-            _store_edition(session, policy, known, noted)
-        for authority in authorities.values():
-            _store_authority(session, authority, known, noted)
-        session.flush()
-        if data_keys.new_rows:
-            session.execute(insert(_KEYS), data_keys.new_rows)
-        session.execute(insert(_DECISIONS), rows)  # Core executemany: the rows are plain column values
+    plan = _plan(session, items)
+    if plan.rows:
+        _store_texts(session, plan, known, noted)
+        seq, prev = _link(plan, head_seq, head_hash)
+        _insert_keys(session, plan.keys)
+        session.execute(insert(_DECISIONS), plan.rows)  # Core executemany: the rows are plain column values
         session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(seq=seq, row_hash=prev))
-    return outcomes
+    return plan.outcomes
+
+
+def _insert_keys(session: Session, keys: _Keys) -> None:
+    if keys.new_rows:
+        session.execute(insert(_KEYS), keys.new_rows)
+    for key_id, until in keys.extended.items():
+        session.execute(update(_KEYS).where(_KEYS.c.id == key_id).values(retain_until=until))
+
+
+class AppendRace(Exception):
+    """Between a batch's preparation and its append, a key it seals with was erased or an idempotency key it
+    claims was taken: nothing was stored; append it again with ``append_batch`` (all under the lock)."""
+
+
+def server_append(store, items: list[PendingDecision], known: StoredTexts | None, noted: list | None,
+                  connect) -> list:
+    """PostgreSQL: prepare outside the chain lock, then append in one statement that holds it (``almp_append``).
+
+    The preparation (idempotency look-ups, data keys, sealing, digests, new edition texts) runs in its own
+    short transaction without the lock; ``almp_append`` (migration 0007) then locks the head, checks nothing
+    it relied on changed since (else ``AppendRace``), links and inserts the rows and moves the head, and the
+    statement commits at once (autocommit): the lock is held inside the server only, for one statement.
+    Returns the outcomes as ``append_batch`` does, once committed.
+
+    ``connect(fresh)``: an open autocommit connection (the group committer keeps one between batches);
+    ``fresh=True`` when the last one died. A connection dying under the statement leaves it unknown whether
+    the batch committed: its rows carry their ids, so they are looked for on a fresh connection and the
+    statement is sent again only if they are not there (a second copy would fail on the unique id anyway).
+    """
+    with store.sessions() as session, session.begin():
+        plan = _plan(session, items)
+        if plan.rows:
+            _store_texts(session, plan, known, noted)
+    if not plan.rows:
+        return plan.outcomes
+    since = idempotency_since()
+    payload = jsontext.canonical({
+        "rows": [_wire_row(values, row_digest) for values, row_digest in zip(plan.rows, plan.digests)],
+        "new_keys": [{"id": k["id"], "subject": k["subject"], "wrapped": k["wrapped"],
+                      "created_at": k["created_at"].isoformat(), "retain_until": k["retain_until"].isoformat()}
+                     for k in plan.keys.new_rows],
+        "used_keys": plan.keys.used,
+        "extend_keys": [{"id": key_id, "until": until.isoformat()} for key_id, until in plan.keys.extended.items()],
+        "idempotency_keys": plan.idempotency_keys,
+        "idempotency_since": None if since is None else since.isoformat(),
+    })
+    try:
+        answer = _call_append(connect(False), payload)
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        conn = connect(True)
+        answer = _appended(conn, plan)
+        if answer is None:
+            try:
+                answer = _call_append(conn, payload)
+            except IntegrityError:  # the first statement committed after all, while this one waited on its ids
+                answer = _appended(conn, plan)
+                if answer is None:
+                    raise
+    _link(plan, answer["seq"], answer["hash"])
+    if [values["row_hash"] for values in plan.rows] != answer["hashes"]:  # the SQL and Python links must agree
+        raise RuntimeError("almp_append linked the rows differently from api.store.chain.link")
+    return plan.outcomes
+
+
+_APPEND = text("SELECT almp_append(CAST(:batch AS jsonb))")
+
+
+def _call_append(conn, payload: str) -> dict:
+    try:
+        return conn.execute(_APPEND, {"batch": payload}).scalar_one()
+    except DBAPIError as exc:
+        if "almp_append: race" in str(getattr(exc, "orig", exc)):
+            raise AppendRace() from None
+        raise
+
+
+def _appended(conn, plan: _Plan) -> dict | None:
+    """What ``almp_append`` answered for ``plan``, read back from its committed rows; None if not committed."""
+    found = conn.execute(select(_DECISIONS.c.seq, _DECISIONS.c.prev_hash, _DECISIONS.c.row_hash)
+                         .where(_DECISIONS.c.id.in_([values["id"] for values in plan.rows]))
+                         .order_by(_DECISIONS.c.seq)).all()
+    if not found:
+        return None
+    if len(found) != len(plan.rows):  # one transaction: all its rows or none
+        raise RuntimeError("a batch appended by almp_append is only partly in the store")
+    return {"seq": found[0].seq - 1, "hash": found[0].prev_hash, "hashes": [row.row_hash for row in found]}
+
+
+def _wire_row(values: dict, row_digest: str) -> dict:
+    row = {k: v for k, v in values.items() if k not in ("seq", "prev_hash", "row_hash", "created_at", "as_of")}
+    row.update(created_at=values["created_at"].isoformat(), as_of=values["as_of"].isoformat(), digest=row_digest)
+    return row
 
 
 def get_decision(session: Session, decision_id: str) -> StoredDecision | None:
