@@ -178,7 +178,12 @@ def request_hash(kind: str, body) -> str:
 def request_hashes(kind: str, body) -> tuple[str, str]:
     """(the keyed hash stored from now on, the plain sha256 that rows stored before sealing hold): a retry
     of a request first made before the upgrade still finds its decision."""
-    text = jsontext.canonical({"kind": kind, "body": body}).encode("utf-8")
+    return request_hashes_of(jsontext.canonical({"kind": kind, "body": body}))
+
+
+def request_hashes_of(canonical_text: str) -> tuple[str, str]:
+    """``request_hashes`` from the canonical text of ``{"kind": kind, "body": body}`` already written."""
+    text = canonical_text.encode("utf-8")
     return ("hmac:" + hmac.new(sealing.default().mac_key(), text, hashlib.sha256).hexdigest(),
             "sha256:" + hashlib.sha256(text).hexdigest())
 
