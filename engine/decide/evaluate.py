@@ -158,8 +158,6 @@ class _Explainer:
 
     def __call__(self, env: dict, as_of: dt.date, fired: frozenset, banded: frozenset, points: int,
                  backend_name: str, compact: bool = False) -> dict:
-        plain = {name: value if type(value) in _AS_IS else _plain(value)
-                 for name, value in zip(self.reads, map(env.get, self.reads))}
         reasons, provisional = [], set()
         for alternatives, all_params, reason in self.eligibility:
             passed = False
@@ -181,7 +179,6 @@ class _Explainer:
         benefit = None
         with_bands = eligible and self.has_bands
         if with_bands:
-            plain["points"] = _plain(points)
             matched = [band for band in self.bands if band[0] in banded]
             if len(matched) == 1:
                 _, _, _, (band_id, label, reference), band_benefit, params = matched[0]
@@ -193,7 +190,7 @@ class _Explainer:
                 # The validator proves bands exclusive and exhaustive over eligible subjects; this is a backstop.
                 band_out = {"id": None, "error": "no band matched" if not matched else
                             "several bands matched: " + ", ".join(b[3][0] for b in matched)}
-        trace = Trace(self.trace_plan, plain, fired, banded, with_bands)
+        trace = self.trace(env, fired, banded, points, with_bands)
         return {
             "policy": dict(self.summary),
             "as_of": as_of.isoformat(),
@@ -207,6 +204,21 @@ class _Explainer:
             "trace": trace if compact else trace.entries(),
             "engine": {"name": "almp", "version": ENGINE_VERSION, "backend": backend_name},
         }
+
+    def trace(self, env: dict, fired: frozenset, banded: frozenset, points: int, with_bands: bool) -> Trace:
+        """The decision's trace record: the facts the rules read, made JSON-ready, and the points once the bands
+        were reached (``with_bands``: eligible, and the edition has bands)."""
+        plain = {name: value if type(value) in _AS_IS else _plain(value)
+                 for name, value in zip(self.reads, map(env.get, self.reads))}
+        if with_bands:
+            plain["points"] = _plain(points)
+        return Trace(self.trace_plan, plain, fired, banded, with_bands)
+
+
+def explainer(policy: Policy) -> _Explainer:
+    """The edition's explainer (built once): ``explainer(policy)(env, as_of, fired, banded, points, backend_name,
+    compact)`` is ``explain``; ``.trace(...)`` the trace record alone."""
+    return _static(policy, _Explainer)
 
 
 def _paths(figures) -> list[str]:
