@@ -18,11 +18,11 @@ from sqlalchemy import exc as sa_exc
 from engine.decide.partial import evaluate_available
 from engine.errors import InputErrors, PolicyNotFound
 
-from . import jsontext, subjects
+from . import batch_columns, jsontext, subjects
 from .limits import error_items, text_problems
 from .screening import pending_eligibility
 from .store import bulk
-from .store.repository import IdempotencyConflict
+from .store.repository import AppendedRow, IdempotencyConflict
 from .store.sealing import PersonalDataErased
 
 STORE_DOWN = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, sa_exc.DisconnectionError)
@@ -108,16 +108,23 @@ def _answer(number: int, ref, outcome) -> dict:
 
 
 def _decide_chunk(service, lines: list[bytes], start: int, model, caller: str, idempotency_key: str | None) -> list:
-    """(number, ref, pending decision or None, error line or None) for each line of one chunk."""
+    """(number, ref, pending decision or None, error line or None, ``batch_columns.Fast`` or None) for each
+    line of one chunk: plainly well-formed lines decided together on the columns, the others one by one."""
+    numbers = range(start + 1, min(start + CHUNK, len(lines)) + 1)
+    fast = batch_columns.decide_lines(service, lines, numbers, model, caller, idempotency_key)
     out = []
-    for number in range(start + 1, min(start + CHUNK, len(lines)) + 1):
+    for number in numbers:
+        found = fast.get(number)
+        if found is not None:
+            out.append((number, found.ref, found.pending, None, found))
+            continue
         parsed = _parse(number, lines[number - 1], model)
         if isinstance(parsed, dict):
-            out.append((number, None, None, parsed))
+            out.append((number, None, None, parsed, None))
             continue
         body, ref = parsed
         pending, error = decide_line(service, number, body, ref, caller, idempotency_key)
-        out.append((number, ref, pending, error))
+        out.append((number, ref, pending, error, None))
     return out
 
 
@@ -189,13 +196,13 @@ async def answer_lines(service, lines: list[bytes], model, *, caller: str, idemp
     for start in range(0, len(lines), CHUNK):
         decided = await following
         following = decide(start + CHUNK) if start + CHUNK < len(lines) else None
-        pendings = [pending for _, _, pending, _ in decided if pending is not None]
+        pendings = [pending for _, _, pending, _, _ in decided if pending is not None]
         try:
             outcomes = iter(await _outcomes(service, pendings))
         except STORE_DOWN:  # nothing of this chunk was stored; say so and stop
             if following is not None:
                 await following
-            number, ref = next(((n, r) for n, r, p, _ in decided if p is not None), decided[0][:2])
+            number, ref = next(((n, r) for n, r, p, _, _ in decided if p is not None), decided[0][:2])
             yield (jsontext.canonical(_error(number, ref, 503, [{
                 "loc": ["line", number], "type": "store_unavailable",
                 "msg": "the decision store is unavailable: this line was not stored, and the lines after "
@@ -203,7 +210,14 @@ async def answer_lines(service, lines: list[bytes], model, *, caller: str, idemp
                        "(lines already stored are answered again, never stored twice)"}])) + "\n").encode("utf-8")
             return
         out = []
-        for number, ref, pending, error in decided:
-            line = error if pending is None else _line(number, ref, next(outcomes))
-            out.append(jsontext.canonical(line) + "\n")
+        for number, ref, pending, error, fast in decided:
+            if pending is None:
+                out.append(jsontext.canonical(error) + "\n")
+                continue
+            outcome = next(outcomes)
+            row = outcome[0] if type(outcome) is tuple else None
+            if fast is not None and isinstance(row, AppendedRow) and row.pending is pending:
+                out.append(fast.answer(row.id) + "\n")  # the answer's text from pieces written once
+            else:
+                out.append(jsontext.canonical(_line(number, ref, outcome)) + "\n")
         yield "".join(out).encode("utf-8")
