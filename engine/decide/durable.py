@@ -3,8 +3,17 @@
 Each policy edition compiles to one durable-rules ruleset named after its content hash
 (rulesets can never be unregistered, so an edited file simply gets a new name). Each
 condition becomes one rule, named by the rule's key. Facts are asserted (not
-posted) so that every matching rule fires, under a fresh ``sid`` that is deleted
-afterwards (the C core holds at most 1,024 live sids and keeps facts forever otherwise).
+posted) so that every matching rule fires.
+
+Every decision of an edition asserts into the same state (one ``sid`` per backend), under
+one fixed fact id, and retracts that fact once its actions are drained, all under the lock:
+the state is empty again for the next decision. A fresh ``sid`` per assert, deleted
+afterwards, makes the C core allocate and free its per-rule pools (about half a megabyte)
+on every assert: that was two thirds of the core's time per decision, and with some heap
+layouts glibc hands the memory back to the kernel and faults it in again each time (~47
+page faults and 5x the time per person). A state is abandoned (never reused) after any
+error in the C core, so a half-drained queue or a fact left behind cannot leak into the
+next decision.
 
 Traps handled here (measured on 2.0.28, vendored in third_party/durable_rules; see ``docs/durable-rules.md``):
 - the stock ``Host`` starts timer threads that race with ``assert_fact``: ``_QuietHost``
@@ -51,7 +60,7 @@ SCALE = 10 ** 6
 _LIMIT = 9 * 10 ** 9
 _OPS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
 _LOCK = threading.RLock()
-_SIDS = itertools.count(1)
+_FACT_ID = "f"  # every asserted fact has this id: its state holds one fact at a time
 
 
 class _QuietHost(_durable.Host):
@@ -259,14 +268,14 @@ class DurableBackend:
         for stage in (1, 2):
             names = tuple(name for name, _ in self.fields[stage] if name != "points")
             points = _piece(policy, "points") if any(name == "points" for name, _ in self.fields[stage]) else None
-            self._texts[stage] = (f'","_stage":{stage}', names, tuple(_piece(policy, name) for name in names), points)
+            self._texts[stage] = (f'","id":"{_FACT_ID}","_stage":{stage}', names, tuple(_piece(policy, name) for name in names), points)
         self._lifted_keys = {stage: tuple((f",{json.dumps(field)}:", fn) for field, fn in self.lifted[stage])
                              for stage in (1, 2)}
         self._fired: dict[str, frozenset] = {}  # joined codes -> fired keys; bounded (_FIRED_LIMIT)
         for stage in (1, 2):
-            # Every fact must match at least one rule: deleting the state of a sid for which no rule
-            # matched aborts the whole process inside the C core (seen with 2.0.28), and skipping the
-            # delete would leak the state of partially matched facts towards the 1,024-sid limit.
+            # Every fact must match at least one rule: the core answers an unmatched fact with code 1,
+            # which ``match`` treats as a failure (and deleting the state of a sid for which no rule
+            # matched aborts the whole process inside the C core, seen with 2.0.28).
             code = next(codes)
             self._key_of[code] = None
             definition[code] = {"all": [{"m": {"_stage": stage}}], "run": _no_action}
@@ -278,6 +287,8 @@ class DurableBackend:
         self._handle = _HOST.get_ruleset(self.ruleset)
         self._core = self._handle._handle
         self._end = 2 + width  # action messages start '{"<code>"'
+        self._generation = -1
+        self._abandon()  # the first state: s0
 
     @classmethod
     def for_policy(cls, policy: Policy) -> "DurableBackend":
@@ -303,10 +314,13 @@ class DurableBackend:
         return fact
 
     def text(self, stage: int, env: dict, sid: str, points: int | None = None) -> str:
-        """``event`` as JSON text with its ``sid``, written directly (no dict, no generic encoder).
+        """``event`` as JSON text with its ``sid`` and fact id, written directly (no dict, no generic encoder).
 
         ``points``, when given, is the ``points`` fact (otherwise read from ``env``).
         """
+        return '{"sid":"' + sid + self._body(stage, env, points)
+
+    def _body(self, stage: int, env: dict, points: int | None) -> str:
         head, names, pieces, points_piece = self._texts[stage]
         body = "".join(map(_lookup, pieces, map(env.get, names)))
         if points_piece is not None:
@@ -314,33 +328,32 @@ class DurableBackend:
         lifted = self._lifted_keys[stage]
         if lifted:
             body += "".join([key + ("true" if fn(env) else "false") for key, fn in lifted])
-        return '{"sid":"' + sid + head + body + "}"
+        return head + body + "}"
 
     takes_points = True  # ``match(2, env, points)``: see ``evaluate.decide``
 
     def match(self, stage: int, env: dict, points: int | None = None) -> frozenset:
-        sid = str(next(_SIDS))  # itertools.count is atomic under the GIL: no lock needed yet
-        text = self.text(stage, env, sid, points)
+        body = self._body(stage, env, points)
         core = self._core
         end = self._end
         with _LOCK:
+            sid = self._sid
             try:
-                code, state = _assert_fact(core, text)
-            except Exception as exc:  # the C core reports errors as plain exceptions
-                raise EvaluationError(f"durable-rules failed on {self.ruleset}: {exc}") from exc
-            if code == 1:  # impossible while the _seen rule matches every fact; no state exists to delete
-                raise EvaluationError(f"durable-rules matched no rule on {self.ruleset}")
-            codes = ""
-            try:
-                started = _start_action_for_state(core, state if code == 0 else 0)
+                code, state = _assert_fact(core, '{"sid":"' + sid + body)
+                if code != 0:  # 1: no rule matched (impossible with the _seen rule); 2: the id was still there
+                    raise EvaluationError(f"durable-rules answered {code} on {self.ruleset}")
+                codes = ""
+                started = _start_action_for_state(core, state)
                 message = started[1] if started else None
                 while message:
                     codes += message[2:end]  # message is '{"<rule code>": {...}}'
                     message = _complete_and_start_action(core, state)
-            except Exception as exc:
+                _retract_fact(core, self._retract)
+            except Exception as exc:  # the C core reports errors as plain exceptions
+                self._abandon()
+                if isinstance(exc, EvaluationError):
+                    raise
                 raise EvaluationError(f"durable-rules failed on {self.ruleset}: {exc}") from exc
-            finally:
-                _delete_state(core, sid)
         fired = self._fired.get(codes)
         if fired is None:
             fired = frozenset(key for key in (self._key_of[codes[i:i + end - 2]] for i in range(0, len(codes), end - 2))
@@ -349,6 +362,16 @@ class DurableBackend:
                 self._fired[codes] = fired
         return fired
 
+    def _abandon(self) -> None:
+        """Decide on a new state from now on: the current one may hold a fact or a started action.
+
+        It is left as it is, not deleted (deleting a state in an unknown condition can abort the
+        process inside the C core); each abandoned state counts towards the core's 1,024 sids.
+        """
+        self._generation += 1
+        self._sid = f"s{self._generation}"
+        self._retract = '{"sid":"' + self._sid + '","id":"' + _FACT_ID + '"}'
+
 
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _FIRED_LIMIT = 4096
@@ -356,7 +379,7 @@ _lookup = dict.__getitem__  # honours _Pieces.__missing__
 _assert_fact = _core.assert_fact
 _start_action_for_state = _core.start_action_for_state
 _complete_and_start_action = _core.complete_and_start_action
-_delete_state = _core.delete_state
+_retract_fact = _core.retract_fact
 
 
 def _codes(width: int):

@@ -18,4 +18,4 @@ def test_text_is_the_event_as_json(dul, p):
     env = prepare_facts(dul, p, AS_OF)
     _, _, points = decide(dul, env, backend)
     for stage, facts in ((1, env), (2, {**env, "points": points})):
-        assert json.loads(backend.text(stage, facts, "42")) == {**backend.event(stage, facts), "sid": "42"}
+        assert json.loads(backend.text(stage, facts, "42")) == {**backend.event(stage, facts), "sid": "42", "id": "f"}
