@@ -7,9 +7,11 @@ new data keys are inserted before it too, and under the lock only the idempotenc
 linking (``chain.row_hash`` of each row, in order) and the insert of the decisions remain; on
 PostgreSQL both inserts go through COPY. The rows are the ones ``append_batch`` would write.
 
-A chunk none of whose idempotency keys was used before is stored here; otherwise
-``append_bulk`` returns None before storing anything and the caller hands the chunk to the group
-committer, which answers retries and conflicts decision by decision.
+Each row's scheme-4 digest (``chain.digest``) is taken before the lock too; under it only
+``chain.link`` runs per row. A chunk none of whose idempotency keys was used before, and none of
+whose subjects' data keys was erased meanwhile (erasure takes the chain lock too), is stored here;
+otherwise ``append_bulk`` returns None before storing anything and the caller hands the chunk to the
+group committer, which answers retries and conflicts decision by decision.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from . import sealing
-from .chain import CURRENT, row_hash
+from .chain import CURRENT, digest, link
 from .repository import (AppendedRow, PendingDecision, StoredTexts, _Keys, _RowView, _lock_head, _store_authority,
                          _store_edition, idempotency_since)
 from .tables import ChainHead, DataKey, Decision
@@ -65,17 +67,21 @@ def append_bulk(session: Session, items: list[PendingDecision], known: StoredTex
     for authority in authorities.values():
         _store_authority(session, authority, known, noted)
     session.flush()
+    digests = [digest(_RowView(values)) for values in rows]
     postgres = session.get_bind().dialect.name == "postgresql"
     if keys.new_rows:
         _insert(session, postgres, _KEYS, KEY_COLUMNS, keys.new_rows)
     # -- the chain: from here to the commit the head is locked
     seq, prev = _lock_head(session)
-    if _used(session, [item.idempotency_key for item in items if item.idempotency_key is not None]):
+    if _used(session, [item.idempotency_key for item in items if item.idempotency_key is not None]) \
+            or _erased(session, keys.used):
         return None
-    for values in rows:
+    for values, row_digest in zip(rows, digests):
         seq += 1
         values["seq"], values["prev_hash"] = seq, prev
-        values["row_hash"] = prev = row_hash(_RowView(values))
+        values["row_hash"] = prev = link(prev, seq, row_digest)
+    for key_id, until in keys.extended.items():  # a subject's key kept as long as their latest decision needs
+        session.execute(update(_KEYS).where(_KEYS.c.id == key_id).values(retain_until=until))
     _insert(session, postgres, _DECISIONS, COLUMNS, rows)
     session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(seq=seq, row_hash=prev))
     return [(AppendedRow(values, item), True) for values, item in zip(rows, items)]
@@ -88,6 +94,15 @@ def _used(session: Session, keys: list[str]) -> bool:
         query = select(Decision.seq).where(Decision.idempotency_key.in_(keys[start:start + _LOOKUP]))
         if oldest is not None:
             query = query.where(Decision.created_at >= oldest)
+        if session.execute(query.limit(1)).first() is not None:
+            return True
+    return False
+
+
+def _erased(session: Session, key_ids: list[str]) -> bool:
+    """Whether a data key read before the lock was erased since (its subject's facts must not be sealed with it)."""
+    for start in range(0, len(key_ids), _LOOKUP):
+        query = select(_KEYS.c.id).where(_KEYS.c.id.in_(key_ids[start:start + _LOOKUP]), _KEYS.c.wrapped.is_(None))
         if session.execute(query.limit(1)).first() is not None:
             return True
     return False

@@ -104,3 +104,26 @@ def test_every_line_stored_once_whatever_the_chunk(client, monkeypatch, chunk):
     answers = post(client, lines_of(15, seed=6))
     rows, _ = stored_rows(client)
     assert sorted(rows) == sorted(a["decision_id"] for a in answers if a["status"] == 200)
+
+
+def test_a_chunk_sealing_with_a_key_erased_meanwhile_is_not_stored_in_bulk(client, monkeypatch):
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from .test_partial_api import JUNE_2019, PERSON_2019, code_for
+    person = {**PERSON_2019, "codice_fiscale": code_for(dt.date(1961, 1, 15), "F")}
+    line = {"policy": DUL, "as_of": JUNE_2019, "version": "2019", "person": person}
+    first = post(client, [line])[0]
+    calls = []
+    real_lock, real_bulk = bulk._lock_head, bulk.append_bulk
+
+    def erased_just_before(session):  # as if the subject were erased between sealing and locking the chain
+        session.execute(update(DataKey).values(wrapped=None, erased_at=dt.datetime.now(dt.timezone.utc)))
+        return real_lock(session)
+    monkeypatch.setattr(bulk, "_lock_head", erased_just_before)
+    monkeypatch.setattr(bulk, "append_bulk", lambda *a, **k: calls.append(real_bulk(*a, **k)) or calls[-1])
+    second = post(client, [line])[0]
+    assert calls == [None] and second["status"] == 200 and second["decision_id"] != first["decision_id"]
+    rows, _ = stored_rows(client)
+    assert len(rows) == 2 and rows[second["decision_id"]].subject == rows[first["decision_id"]].subject
