@@ -21,17 +21,32 @@ def prepare_facts(policy: Policy, raw: dict, as_of: dt.date, path: tuple | None 
 
     Input paths are named after the policy's subject (``person``, ``partnership``) unless given.
     """
-    path = path if path is not None else (policy.subject,)
-    return _static(policy, _reader).read(raw, as_of, path)
+    hit = _PARTS.get(id(policy))
+    if hit is None or hit[0] is not policy:
+        hit = _parts(policy)
+    return hit[1].read(raw, as_of, path)
 
 
 def _reader(policy: Policy) -> FactReader:
     return FactReader(policy.dictionary, policy.needed_inputs, policy.subject)
 
 
+def _parts(policy: Policy) -> tuple:
+    hit = _PARTS[id(policy)] = (policy, _static(policy, _reader), _static(policy, _Plan))
+    return hit
+
+
+# id(policy) -> (policy, fact reader, plan): what the decision path needs per call, found with one
+# lookup (``_static`` builds a key tuple per call)
+_PARTS: dict[int, tuple] = {}
+
+
 def decide(policy: Policy, env: dict, backend: RuleBackend) -> tuple[frozenset, frozenset, int]:
     """Run the two stages; returns (stage-1 keys fired, stage-2 keys fired, points)."""
-    plan = _static(policy, _Plan)
+    hit = _PARTS.get(id(policy))
+    if hit is None or hit[0] is not policy:
+        hit = _parts(policy)
+    plan = hit[2]
     fired = backend.match(1, env)
     outcome = plan.outcomes.get(fired)
     if outcome is None:

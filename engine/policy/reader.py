@@ -4,14 +4,15 @@
 declared fact for derivations (about 8 µs a subject); on the one-at-a-time decision path
 that is a third of almp's own time. A ``FactReader`` is built once per edition and fact
 dictionary: per fact, one small specialised check (enum: membership of a frozen set;
-boolean: the type; date: the ISO text; ...), and the derived facts of this subject.
+boolean: the type; date: a look-up of the texts already read, else the ISO text), and the
+derived facts of this subject (per evaluation date, a look-up of the values already derived).
 
 It only ever *accepts*: any subject it cannot prove valid on the fast path (a missing,
 unknown or derived fact, a wrong type, an out-of-range value, anything unusual) goes to
 ``FactDictionary.prepare``, whose answer - typed facts or every problem - is the one
 returned. For an accepted subject the facts are exactly the ones ``prepare`` gives, less the
-computed facts the edition does not read (``tests/test_reader.py`` checks both on random and
-hostile input).
+computed facts the edition does not read (``tests/policy/test_reader.py`` checks both on random and
+hostile input, with dates and derived values remembered across reads).
 """
 from __future__ import annotations
 
@@ -23,6 +24,31 @@ from .facts import DATE_DERIVATIONS, DERIVATIONS, Fact, FactDictionary
 
 _FAST_DERIVATIONS = {"completed_years": years_until, "completed_months": months_until}
 _SLOW = object()
+# Date texts already read, for every date fact (the reading does not depend on the fact; null is
+# never kept). A text is looked up by equality, and only a str equals a str: the exact texts
+# read_date accepts map to the dates it gives. Birth dates of a century are ~37,000 texts.
+_DAYS: dict[str, dt.date] = {}
+_DAYS_KEPT = 65_536
+
+
+class _Derived(dict):
+    """Source value -> derived value for one evaluation date, computed on first sight (null -> null).
+
+    Keys are typed facts (dates), so equal keys are the same date; at most ``_DERIVED_KEPT`` kept.
+    """
+
+    def __init__(self, derive):
+        super().__init__({None: None})
+        self.derive = derive
+
+    def __missing__(self, value):
+        derived = self.derive(value)
+        if len(self) < _DERIVED_KEPT:
+            self[value] = derived
+        return derived
+
+
+_DERIVED_KEPT = 65_536
 
 
 def _check(fact: Fact):
@@ -48,13 +74,20 @@ def _check(fact: Fact):
         return integer
     coerce = FactDictionary._coerce
     if kind == "date":
-        def date(value):  # read_date's own test for the common case, without its generic dispatch
-            if type(value) is str and len(value) == 10 and _DATE.match(value):
+        def date(value):
+            day = _DAYS.get(value)  # an unhashable value raises TypeError: the generic path says why
+            if day is not None:
+                return day
+            if type(value) is str and len(value) == 10 and _DATE.match(value):  # read_date's own test
                 try:
                     day = dt.date.fromisoformat(value)
                 except ValueError:
                     return _SLOW
-                return day if FIRST_DATE <= day <= LAST_DATE else _SLOW
+                if not FIRST_DATE <= day <= LAST_DATE:
+                    return _SLOW
+                if len(_DAYS) < _DAYS_KEPT:
+                    _DAYS[value] = day
+                return day
             return other(value)
 
     def other(value):  # dates, decimals, lists: the dictionary's own reading (still no dispatch by name)
@@ -96,27 +129,34 @@ class FactReader:
 
     def _derivations(self, as_of: dt.date):
         at, functions = self._at
-        if at != as_of:
+        if at != as_of:  # a table per derived fact (value -> derived value) while as_of stays the same
             functions = tuple((name, source, DATE_DERIVATIONS[how](as_of) if source is None else
-                               _FAST_DERIVATIONS[how](as_of) if how in _FAST_DERIVATIONS
-                               else (lambda f: lambda start: f(start, as_of))(DERIVATIONS[how]))
+                               _Derived(_FAST_DERIVATIONS[how](as_of)) if how in _FAST_DERIVATIONS
+                               else _Derived((lambda f: lambda start: f(start, as_of))(DERIVATIONS[how])))
                               for name, source, how in self.derived)
             self._at = (as_of, functions)
         return functions
 
-    def read(self, raw, as_of: dt.date, path: tuple) -> dict:
-        """Typed facts plus derived facts; raises ``InputErrors`` (the dictionary's) on any problem."""
+    def read(self, raw, as_of: dt.date, path: tuple | None = None) -> dict:
+        """Typed facts plus derived facts; raises ``InputErrors`` (the dictionary's) on any problem.
+
+        ``path`` names the input in problems (default: the subject).
+        """
         env = self._fast(raw) if type(raw) is dict else None
-        if env is not None and self.not_after and any((env.get(n) or as_of) > as_of for n in self.not_after):
-            env = None  # a birth after as_of: the dictionary says so
+        if env is not None:
+            for name in self.not_after:
+                day = env.get(name)
+                if day is not None and day > as_of:
+                    env = None  # a birth after as_of: the dictionary says so
+                    break
         if env is None:
-            return self.dictionary.prepare(raw, set(self.needed), as_of, self.subject, path)
-        for name, source, derive in self._derivations(as_of):
-            if source is None:  # computed from the evaluation date alone: ``derive`` is the value
-                env[name] = derive
+            return self.dictionary.prepare(raw, set(self.needed), as_of, self.subject,
+                                           path if path is not None else (self.subject,))
+        for name, source, derived in self._derivations(as_of):
+            if source is None:  # computed from the evaluation date alone: ``derived`` is the value
+                env[name] = derived
             elif source in env:
-                value = env[source]
-                env[name] = None if value is None else derive(value)
+                env[name] = derived[env[source]]
         return env
 
     def _fast(self, raw: dict):
