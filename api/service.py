@@ -163,14 +163,26 @@ class GroupCommitter:
         self._held = None  # (store, autocommit connection, last used): see _connection
 
     def submit(self, item: repository.PendingDecision) -> Future:
+        """Queue a decision; a concurrent Future settled once its batch has committed (or failed)."""
         future: Future = Future()
+        self._enqueue(item, future)
+        return future
+
+    def submit_async(self, item: repository.PendingDecision) -> asyncio.Future:
+        """The same for a caller on an event loop: its asyncio future is settled from the loop, together
+        with every other waiter of the batch on that loop (one wake-up of the loop per batch, not one each)."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._enqueue(item, _LoopWaiter(loop, future))
+        return future
+
+    def _enqueue(self, item, waiter) -> None:
         with self._ready:
-            self._pending.append((item, future))
+            self._pending.append((item, waiter))
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="almp-group-commit", daemon=True)
                 self._thread.start()
             self._ready.notify()
-        return future
 
     def _run(self) -> None:
         while True:
@@ -185,6 +197,8 @@ class GroupCommitter:
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(exc)
+            finally:
+                _LoopWaiter.deliver([waiter for _, waiter in batch])
 
     # A connection kept for appending while batches keep coming: the pool would ping the server before each
     # batch (a round trip every batch waits for). Idle for longer than this, it goes back and the next batch
@@ -251,6 +265,45 @@ class GroupCommitter:
                 future.set_result(outcome)
 
 
+class _LoopWaiter:
+    """A waiter on an event loop: its outcome is kept until ``deliver`` hands a whole batch's to the loop."""
+
+    __slots__ = ("loop", "future", "outcome", "failed")
+
+    def __init__(self, loop, future):
+        self.loop, self.future, self.outcome, self.failed = loop, future, None, None
+
+    def done(self) -> bool:
+        return self.failed is not None
+
+    def set_result(self, value) -> None:
+        self.outcome, self.failed = value, False
+
+    def set_exception(self, exc) -> None:
+        self.outcome, self.failed = exc, True
+
+    @staticmethod
+    def deliver(waiters) -> None:
+        by_loop: dict = {}
+        for waiter in waiters:
+            if type(waiter) is _LoopWaiter and waiter.failed is not None:
+                by_loop.setdefault(waiter.loop, []).append(waiter)
+        for loop, settled in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(_LoopWaiter._settle, settled)
+            except RuntimeError:  # the loop was closed: nobody is waiting any more
+                pass
+
+    @staticmethod
+    def _settle(waiters) -> None:
+        for waiter in waiters:
+            if not waiter.future.done():  # a cancelled waiter (client gone) is left as it is
+                if waiter.failed:
+                    waiter.future.set_exception(waiter.outcome)
+                else:
+                    waiter.future.set_result(waiter.outcome)
+
+
 class Service:
     def __init__(self, registry: Registry, store: Store):
         self.registry = registry
@@ -282,7 +335,7 @@ class Service:
         # request (health included) for as long as it runs. The caller then waits, without holding a thread,
         # until the group committer has committed its row.
         pending = await asyncio.to_thread(self.prepare, kind, body, caller=caller, idempotency_key=idempotency_key)
-        return Answer.of(await asyncio.wrap_future(self.committer.submit(pending)))
+        return Answer.of(await self.committer.submit_async(pending))
 
     def decide(self, kind: str, body: dict, *, caller: str, idempotency_key: str | None = None):
         """Evaluate and store; returns (stored decision, created) once its row is committed.
