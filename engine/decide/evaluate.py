@@ -7,6 +7,7 @@ same inputs.
 from __future__ import annotations
 
 import datetime as dt
+from operator import itemgetter
 
 from .backends import ReferenceBackend, RuleBackend
 from ..policy.model import Figure, Policy, Rule
@@ -127,8 +128,10 @@ class _Explainer:
     """An edition's explanation with everything that does not depend on the subject built once.
 
     Per rule: its trace entry's static part, the facts it reads, and the provisional figures it
-    brings in; per eligibility rule its reason; per band its answer and benefit. Per decision
-    only the facts read, which rules fired and the points remain.
+    brings in; per eligibility rule its reason; per band its answer and benefit. Everything but the
+    facts read depends only on which rules fired and the points: built once per such combination
+    (``_Outcome``, a few hundred per edition), so a decision only reads its facts and copies the
+    combination's parts into its result.
     """
 
     def __init__(self, policy: Policy):
@@ -137,6 +140,7 @@ class _Explainer:
         self.has_points = bool(policy.points)
         self.has_bands = bool(policy.bands)
         self.reads = tuple(sorted({n for rule in policy.rules() for n in rule.condition.reads} - {"points"}))
+        self.read = itemgetter(*self.reads) if len(self.reads) >= 2 else None
 
         def rule_parts(rule: Rule):
             static, reads = _static(rule, _rule_static)
@@ -169,10 +173,52 @@ class _Explainer:
             [(key, static, reads, None) for alternatives, _, _ in self.eligibility
              for key, static, reads, _ in alternatives]
             + [(key, static, reads, value) for key, static, reads, value, _, _ in self.points],
-            [(key, static, reads, None) for key, static, reads, *_ in self.bands])
+            [(key, static, reads, None) for key, static, reads, *_ in self.bands],
+            self.reads + ("points",))
+        self.outcomes: dict[tuple, _Outcome] = {}
 
     def __call__(self, env: dict, as_of: dt.date, fired: frozenset, banded: frozenset, points: int,
                  backend_name: str, compact: bool = False) -> dict:
+        outcome = self.outcomes.get((fired, banded, points))
+        if outcome is None:
+            outcome = self.outcome(fired, banded, points)
+        trace = Trace(self.trace_plan, self.values(env) + (outcome.points,), outcome.marks)
+        band = outcome.band
+        if band is not None:
+            breakdown = band.get("points_breakdown")
+            band = dict(band) if breakdown is None else {**band, "points_breakdown": [dict(l) for l in breakdown]}
+        return {
+            "policy": dict(self.summary),
+            "as_of": as_of.isoformat(),
+            "subject": self.subject,
+            "outcome": outcome.outcome,
+            "eligible": outcome.eligible,
+            "reasons": [dict(reason) for reason in outcome.reasons],
+            "band": band,
+            "benefit": None if outcome.benefit is None else dict(outcome.benefit),
+            "provisional": list(outcome.provisional),
+            "trace": trace if compact else trace.entries(),
+            "engine": {"name": "almp", "version": ENGINE_VERSION, "backend": backend_name},
+        }
+
+    def trace(self, env: dict, fired: frozenset, banded: frozenset, points: int, with_bands: bool) -> Trace:
+        """The decision's trace record: the facts the rules read, made JSON-ready, and the points once the bands
+        were reached (``with_bands``: eligible, and the edition has bands)."""
+        return Trace(self.trace_plan, self.values(env) + (_plain(points) if with_bands else None,),
+                     self.trace_plan.marks(fired, banded, with_bands))
+
+    def values(self, env: dict) -> tuple:
+        """The facts the rules read (``reads``), made JSON-ready."""
+        try:
+            values = self.read(env)
+        except (KeyError, TypeError):  # a fact left out (read as null), or fewer than two facts read
+            values = tuple(map(env.get, self.reads))
+        if not _AS_IS.issuperset(map(type, values)):
+            values = tuple(value if type(value) in _AS_IS else _plain(value) for value in values)
+        return values
+
+    def outcome(self, fired: frozenset, banded: frozenset, points: int) -> "_Outcome":
+        """What a decision with these fired rules and points answers, besides its facts."""
         reasons, provisional = [], set()
         for alternatives, all_params, reason in self.eligibility:
             passed = False
@@ -183,12 +229,12 @@ class _Explainer:
             # the alternatives that decided this rule: those that passed, or all of them when none did
             if not passed:
                 provisional |= all_params
-                reasons.append(dict(reason))
+                reasons.append(reason)
         eligible = not reasons
         breakdown = []
         for key, _, _, _, line, params in self.points:
             if key in fired:
-                breakdown.append(dict(line))
+                breakdown.append(line)
                 provisional |= params
         band_out = None
         benefit = None
@@ -196,38 +242,31 @@ class _Explainer:
         if with_bands:
             matched = [band for band in self.bands if band[0] in banded]
             if len(matched) == 1:
-                _, _, _, (band_id, label, reference), band_benefit, params = matched[0]
+                _, _, _, (band_id, label, reference), benefit, params = matched[0]
                 band_out = {"id": band_id, "label": label, "points": points if self.has_points else None,
                             "points_breakdown": breakdown, "reference": reference}
-                benefit = dict(band_benefit)
                 provisional |= params
             else:
                 # The validator proves bands exclusive and exhaustive over eligible subjects; this is a backstop.
                 band_out = {"id": None, "error": "no band matched" if not matched else
                             "several bands matched: " + ", ".join(b[3][0] for b in matched)}
-        trace = self.trace(env, fired, banded, points, with_bands)
-        return {
-            "policy": dict(self.summary),
-            "as_of": as_of.isoformat(),
-            "subject": self.subject,
-            "outcome": "eligible" if eligible else "not_eligible",
-            "eligible": eligible,
-            "reasons": reasons,
-            "band": band_out,
-            "benefit": benefit,
-            "provisional": sorted(provisional),
-            "trace": trace if compact else trace.entries(),
-            "engine": {"name": "almp", "version": ENGINE_VERSION, "backend": backend_name},
-        }
+        found = _Outcome("eligible" if eligible else "not_eligible", eligible, tuple(reasons), band_out, benefit,
+                         tuple(sorted(provisional)), _plain(points) if with_bands else None,
+                         self.trace_plan.marks(fired, banded, with_bands))
+        if len(self.outcomes) < 4096:
+            self.outcomes[(fired, banded, points)] = found
+        return found
 
-    def trace(self, env: dict, fired: frozenset, banded: frozenset, points: int, with_bands: bool) -> Trace:
-        """The decision's trace record: the facts the rules read, made JSON-ready, and the points once the bands
-        were reached (``with_bands``: eligible, and the edition has bands)."""
-        plain = {name: value if type(value) in _AS_IS else _plain(value)
-                 for name, value in zip(self.reads, map(env.get, self.reads))}
-        if with_bands:
-            plain["points"] = _plain(points)
-        return Trace(self.trace_plan, plain, fired, banded, with_bands)
+
+class _Outcome:
+    """The parts of a result fixed by the fired rules and the points (copied into each result: results
+    share nothing at their top level). ``points`` is the trace's points fact (``None`` without bands)."""
+
+    __slots__ = ("outcome", "eligible", "reasons", "band", "benefit", "provisional", "points", "marks")
+
+    def __init__(self, outcome, eligible, reasons, band, benefit, provisional, points, marks):
+        self.outcome, self.eligible, self.reasons, self.band = outcome, eligible, reasons, band
+        self.benefit, self.provisional, self.points, self.marks = benefit, provisional, points, marks
 
 
 def explainer(policy: Policy) -> _Explainer:

@@ -1,108 +1,166 @@
 """A decision's trace as a compact record, rendered when it is read.
 
 The trace lists every rule of the edition with whether it fired and the facts it read. All of it
-but the fired flags and the fact values is the same for every decision of an edition, so a
-decision keeps only its record - the edition's trace plan, its facts as JSON-ready values, the
-fired rule keys of each stage and whether the bands were reached - and the trace is rendered
-from it: as the list of entries (``entries``), or straight as canonical JSON text (``canonical``:
-sorted keys, no spaces, the form stored decisions are hashed over) from per-edition pieces.
-Both renderings are checked against the entries of the explanation built rule by rule before
-(``tests/decide/test_trace.py``).
+but the fired flags and the fact values is the same for every decision of an edition, and the
+fired flags are the same for every decision with the same fired rules (a few hundred combinations
+per edition at most). So a decision keeps only its record - the edition's trace plan, its fact
+values as a tuple in the plan's order, and the shared ``Marks`` of its fired rules - and the trace
+is rendered from it: as the list of entries (``entries``), or straight as canonical JSON text
+(``canonical``: sorted keys, no spaces, the form stored decisions are hashed over) from
+per-edition pieces. Both renderings are checked against the entries of the explanation built rule
+by rule before (``tests/decide/test_trace.py``).
 """
 from __future__ import annotations
+
+from operator import itemgetter
 
 from .. import jsonwrite
 
 _string = jsonwrite.string
+_MARKS_LIMIT = 4096  # combinations of fired rules remembered per edition (a few hundred in practice)
 
 
 class TracePlan:
     """Per edition, in trace order: per rule its key, the static part of its entry, the facts it
-    reads and its points (``None`` for rules that give none), with the canonical text around the
-    per-decision parts (``facts`` and ``fired``)."""
+    reads (name and place in ``names``) and its points (``None`` for rules that give none), with
+    the canonical text around the per-decision parts (fact values and fired flags)."""
 
-    def __init__(self, stage1: list[tuple], bands: list[tuple]):
-        self.stage1 = tuple((key, static, reads, points) for key, static, reads, points in stage1)
-        self.bands = tuple((key, static, reads, None) for key, static, reads, _ in bands)
-        # The canonical text is one template per shape (bands reached or not), its slots filled
-        # with the facts' literal texts (by fact name) and each rule's fired piece (by rule number).
-        rules = [(i, key, _pieces(static, reads, points)) for i, (key, static, reads, points)
-                 in enumerate(self.stage1 + self.bands)]
-        self.fired_pieces = tuple((i, key, on, off) for i, key, (_, _, on, off) in rules[:len(self.stage1)])
-        self.band_pieces = tuple((i, key, on, off) for i, key, (_, _, on, off) in rules[len(self.stage1):])
-        self.nulls = {name: "null" for _, _, reads, _ in self.stage1 + self.bands for name in reads}
+    def __init__(self, stage1: list[tuple], bands: list[tuple], names: tuple[str, ...]):
+        self.names = tuple(names)
+        place = {name: i for i, name in enumerate(self.names)}
+        self.stage1 = tuple((key, static, tuple((name, place[name]) for name in reads), points)
+                            for key, static, reads, points in stage1)
+        self.bands = tuple((key, static, tuple((name, place[name]) for name in reads), None)
+                           for key, static, reads, _ in bands)
+        rules = self.stage1 + self.bands
+        pieces = [_pieces(static, tuple(name for name, _ in reads), points) for _, static, reads, points in rules]
+        self.flags = tuple((on, off) for _, _, _, (on, off), _ in pieces)
+        # The canonical text is one list of static texts per shape (bands reached or not) with a
+        # place (None) after each but the last, filled from [fact texts..., flag texts...] by one getter.
+        facts = len(self.names)
         self.templates = {}
         for with_bands in (False, True):
-            # static texts with a place (None) after each but the last, one slot naming what goes there
             parts, slots, text = [], [], "["
-            for n, (i, key, (head, keys, _, _)) in enumerate(rules if with_bands else rules[:len(self.stage1)]):
-                text += ("," if n else "") + head
-                for k, (key_text, name) in enumerate(zip(keys, (self.stage1 + self.bands)[i][2])):
+            for r in range(len(rules) if with_bands else len(self.stage1)):
+                head, keys, before, _, after = pieces[r]
+                text += ("," if r else "") + head
+                for k, (key_text, (_, i)) in enumerate(zip(keys, rules[r][2])):
                     parts += [text + ("," if k else "") + key_text, None]
-                    slots.append(name)
+                    slots.append(i)
                     text = ""
-                parts += [text, None]
-                slots.append(i)
-                text = ""
+                parts += [text + before, None]
+                slots.append(facts + r)
+                text = after
             parts.append(text + "]")
-            self.templates[with_bands] = (parts, tuple(slots))
+            self.templates[with_bands] = (parts, _getter(slots))
+        self._marks: dict[tuple, Marks] = {}
+
+    def marks(self, fired: frozenset, banded: frozenset, with_bands: bool) -> "Marks":
+        """The (shared) marks of a set of fired rules."""
+        key = (fired, banded, with_bands)
+        found = self._marks.get(key)
+        if found is None:
+            found = Marks(self, fired, banded, with_bands)
+            if len(self._marks) < _MARKS_LIMIT:
+                self._marks[key] = found
+        return found
+
+
+class Marks:
+    """Which rules fired, and their flags' texts in trace order; shared by the decisions alike."""
+
+    __slots__ = ("fired", "banded", "with_bands", "texts")
+
+    def __init__(self, plan: TracePlan, fired: frozenset, banded: frozenset, with_bands: bool):
+        self.fired, self.banded, self.with_bands = fired, banded, with_bands
+        keys = [(key, fired) for key, _, _, _ in plan.stage1]
+        if with_bands:
+            keys += [(key, banded) for key, _, _, _ in plan.bands]
+        self.texts = tuple(on if key in hit else off for (key, hit), (on, off) in zip(keys, plan.flags))
 
 
 class Trace:
-    """The trace of one decision. ``entries()`` gives fresh dicts on every call."""
+    """The trace of one decision: its fact values (in ``plan.names`` order; ``points`` is ``None``
+    unless the bands are in the trace) and its marks. ``entries()`` gives fresh dicts on every call."""
 
-    __slots__ = ("plan", "facts", "fired", "banded", "with_bands")
+    __slots__ = ("plan", "values", "marks")
 
-    def __init__(self, plan: TracePlan, facts: dict, fired: frozenset, banded: frozenset, with_bands: bool):
-        self.plan, self.facts, self.fired, self.banded, self.with_bands = plan, facts, fired, banded, with_bands
+    def __init__(self, plan: TracePlan, values: tuple, marks: Marks):
+        self.plan, self.values, self.marks = plan, values, marks
+
+    @property
+    def facts(self) -> dict:
+        """The facts the trace shows, by name (a fresh dict)."""
+        with_bands = self.marks.with_bands
+        return {name: value for name, value in zip(self.plan.names, self.values) if with_bands or name != "points"}
+
+    @property
+    def fired(self) -> frozenset:
+        return self.marks.fired
+
+    @property
+    def banded(self) -> frozenset:
+        return self.marks.banded
+
+    @property
+    def with_bands(self) -> bool:
+        return self.marks.with_bands
 
     def entries(self) -> list[dict]:
-        facts, fired = self.facts, self.fired
+        values, marks = self.values, self.marks
+        fired = marks.fired
         out = []
         for key, static, reads, points in self.plan.stage1:
-            entry = {**static, "fired": key in fired, "facts": {name: facts.get(name) for name in reads}}
+            entry = {**static, "fired": key in fired, "facts": {name: values[i] for name, i in reads}}
             if points is not None:
                 entry["points"] = points
             out.append(entry)
-        if self.with_bands:
-            banded = self.banded
+        if marks.with_bands:
+            banded = marks.banded
             for key, static, reads, _ in self.plan.bands:
-                out.append({**static, "fired": key in banded, "facts": {name: facts.get(name) for name in reads}})
+                out.append({**static, "fired": key in banded, "facts": {name: values[i] for name, i in reads}})
         return out
 
     def canonical(self) -> str:
         """``entries()`` as canonical JSON text (what ``api.jsontext.canonical`` writes for them)."""
-        plan = self.plan
-        texts = dict(plan.nulls)
-        for name, value in self.facts.items():
-            kind = type(value)
-            texts[name] = _string(value) if kind is str else str(value) if kind is int else _literal(value)
-        fired = self.fired
-        for i, key, on, off in plan.fired_pieces:
-            texts[i] = on if key in fired else off
-        if self.with_bands:
-            banded = self.banded
-            for i, key, on, off in plan.band_pieces:
-                texts[i] = on if key in banded else off
-        parts, slots = plan.templates[self.with_bands]
+        marks = self.marks
+        texts = [_string(value) if (kind := type(value)) is str else int.__repr__(value) if kind is int
+                 else _literal(value) for value in self.values]
+        texts += marks.texts
+        parts, fill = self.plan.templates[marks.with_bands]
         parts = parts.copy()
-        parts[1::2] = map(texts.__getitem__, slots)
+        parts[1::2] = fill(texts)
         return "".join(parts)
 
 
+def _getter(places: list[int]):
+    """A function giving the items at ``places`` of a list as a tuple (whatever their number)."""
+    if len(places) >= 2:
+        return itemgetter(*places)
+    return lambda items: tuple(items[i] for i in places)
+
+
 def _pieces(static: dict, reads: tuple, points) -> tuple:
-    """(text up to the facts' first key, the facts' key texts, the rest when fired, when not)."""
+    """(text up to the facts' first key, the facts' key texts, the text after the facts up to the
+    fired flag, the flag's text when fired and when not, the rest of the entry)."""
     def rest(fired: bool) -> str:
         entry = {**static, "fired": fired, "facts": _FACTS}
         if points is not None:
             entry["points"] = points
         text = canonical(entry)
-        return text[text.index(_FACTS_TEXT) + len(_FACTS_TEXT):]
+        return "}" + text[text.index(_FACTS_TEXT) + len(_FACTS_TEXT):]
 
     sample = canonical({**static, "fired": True, "facts": _FACTS, **({} if points is None else {"points": points})})
     head = sample[:sample.index(_FACTS_TEXT)] + "{"
     keys = tuple(_string(name) + ":" for name in reads)
-    return head, keys, "}" + rest(True), "}" + rest(False)
+    on, off = rest(True), rest(False)
+    same = 0  # the texts when fired and when not differ only in the flag
+    while on[same] == off[same]:
+        same += 1
+    tail = 0
+    while tail < min(len(on), len(off)) - same and on[-1 - tail] == off[-1 - tail]:
+        tail += 1
+    return head, keys, on[:same], (on[same:len(on) - tail], off[same:len(off) - tail]), on[len(on) - tail:]
 
 
 class _Placeholder:

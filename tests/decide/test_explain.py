@@ -46,3 +46,29 @@ def test_results_do_not_share_their_top_level_parts(registry):
     first["trace"][0]["fired"] = "changed"
     second = explain(policy, env, AS_OF, fired, banded, points, "test")
     assert second["policy"]["id"] == policy.id and second["trace"][0]["fired"] != "changed"
+
+
+def test_results_alike_share_nothing_the_caller_can_change(registry):
+    """Results with the same fired rules are built from one remembered outcome: each still gets its own
+    reasons, band (and its points breakdown), benefit and provisional list."""
+    policy = registry.get("lombardia/dote-unica-lavoro", "2013")
+    env = prepare_facts(policy, persons.example(), AS_OF)
+    bands = {b.rule.key for b in policy.bands}
+    every = frozenset(r.key for r in policy.rules()) - bands
+    shapes = set()
+    for fired, banded in ((frozenset(), frozenset()), (every, frozenset({policy.bands[-1].rule.key}))):
+        first = explain(policy, env, AS_OF, fired, banded, 7, "test")
+        want = json.dumps(first)
+        first["reasons"].append("changed")
+        for reason in first["reasons"][:-1]:
+            reason["message"] = "changed"
+        first["provisional"].append("changed")
+        if first["band"]:
+            first["band"]["id"] = "changed"
+            first["band"]["points_breakdown"].append("changed")
+            for line in first["band"]["points_breakdown"][:-1]:
+                line["points"] = "changed"
+            first["benefit"]["amount"] = "changed"
+        assert json.dumps(explain(policy, env, AS_OF, fired, banded, 7, "test")) == want
+        shapes.add((bool(first["reasons"][:-1]), bool(first["band"])))
+    assert shapes == {(True, False), (False, True)}  # a refusal with reasons, and a band with its breakdown

@@ -59,9 +59,9 @@ def test_canonical_text_of_odd_fact_values(dul, data):
     env = prepare_facts(dul, data.draw(persons), AS_OF)
     fired, banded, points = decide(dul, env, ReferenceBackend(dul))
     trace = evaluate(dul, {}, AS_OF, ReferenceBackend(dul), env=env, compact=True)["trace"]
-    for name in list(trace.facts):
-        trace.facts[name] = data.draw(_value)
-    trace.with_bands = data.draw(st.booleans())
+    values = tuple(data.draw(_value) for _ in trace.values)
+    marks = trace.plan.marks(fired, banded, data.draw(st.booleans()))
+    trace = Trace(trace.plan, values, marks)
     assert trace.canonical() == jsontext.canonical(trace.entries())
 
 
