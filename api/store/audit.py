@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import String, select, type_coerce
+from sqlalchemy import String, select, text, type_coerce
 from sqlalchemy.orm import Session
 
 from engine.i18n import _
@@ -185,6 +185,18 @@ def leaf_hashes(session: Session, upto: int | None = None) -> list[bytes]:
     return out
 
 
+def _durable(session: Session) -> None:
+    """PostgreSQL: make every row read so far durable before it is signed. Appends commit without waiting
+    for the disk and are answered only once ``almp_durable()`` has run; a checkpoint must not sign a row
+    that a crash in between could take back."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    with bind.engine.connect() as conn:
+        conn.execute(text("SELECT almp_durable()"))
+        conn.commit()
+
+
 def issue_checkpoint(session: Session, signer: Signer, sink: Sink) -> Checkpoint:
     """Sign the log's current size and root, and the read log's size and head (format 2), and append
     it to ``sink``.
@@ -195,6 +207,7 @@ def issue_checkpoint(session: Session, signer: Signer, sink: Sink) -> Checkpoint
     """
     previous = sink.latest()
     leaves = leaf_hashes(session)
+    _durable(session)
     if previous is not None:
         check(previous, signer.public)
         if len(leaves) < previous.tree_size:

@@ -551,8 +551,9 @@ def server_append(store, items: list[PendingDecision], known: StoredTexts | None
     The preparation (idempotency look-ups, data keys, sealing, digests, new edition texts) runs in its own
     short transaction without the lock; ``almp_append`` (migration 0007) then locks the head, checks nothing
     it relied on changed since (else ``AppendRace``), links and inserts the rows and moves the head, and the
-    statement commits at once (autocommit): the lock is held inside the server only, for one statement.
-    Returns the outcomes as ``append_batch`` does, once committed.
+    statement commits at once (autocommit) without waiting for the disk: the lock is held inside the server
+    only, for one statement, never across a disk flush. ``almp_durable()`` then waits until the batch is
+    durable. Returns the outcomes as ``append_batch`` does, once durable.
 
     ``connect(fresh)``: an open autocommit connection (the group committer keeps one between batches);
     ``fresh=True`` when the last one died. A connection dying under the statement leaves it unknown whether
@@ -564,6 +565,8 @@ def server_append(store, items: list[PendingDecision], known: StoredTexts | None
         if plan.rows:
             _store_texts(session, plan, known, noted)
     if not plan.rows:
+        if any(not isinstance(outcome, Exception) for outcome in plan.outcomes):
+            _durable(connect(False))  # a retry may find a row appended a moment ago, not yet on disk
         return plan.outcomes
     since = idempotency_since()
     payload = jsontext.canonical({
@@ -593,10 +596,17 @@ def server_append(store, items: list[PendingDecision], known: StoredTexts | None
     _link(plan, answer["seq"], answer["hash"])
     if [values["row_hash"] for values in plan.rows] != answer["hashes"]:  # the SQL and Python links must agree
         raise RuntimeError("almp_append linked the rows differently from api.store.chain.link")
+    _durable(connect(False))
     return plan.outcomes
 
 
 _APPEND = text("SELECT almp_append(CAST(:batch AS jsonb))")
+_DURABLE = text("SELECT almp_durable()")
+
+
+def _durable(conn) -> None:
+    """Wait until what this connection committed is durable (``almp_append`` commits without waiting)."""
+    conn.execute(_DURABLE)
 
 
 def _call_append(conn, payload: str) -> dict:

@@ -267,3 +267,30 @@ def test_a_connection_lost_before_the_append_committed_sends_it_again_once(clien
     answered = decide(client)
     assert len(calls) == 2
     assert [r["id"] for r in _rows(postgres_only)] == [answered["decision_id"]]
+
+
+def test_nothing_is_answered_before_the_appended_batch_is_durable(client, postgres_only, monkeypatch):
+    """almp_append commits without waiting for the disk; the answer waits for almp_durable(). If that
+    cannot be done, the caller is told the store is unavailable, never given a decision."""
+    from sqlalchemy.exc import OperationalError
+    barriers = []
+
+    def failing_barrier(conn):
+        barriers.append(True)
+        raise OperationalError("SELECT almp_durable()", {}, Exception("the server went away"))
+    monkeypatch.setattr(repository, "_durable", failing_barrier)
+    response = client.post("/v1/eligibility", json=eligibility_body(), headers=headers("evaluate"))
+    assert barriers and response.status_code == 503, response.text
+    assert "decision_id" not in response.text
+
+
+def test_the_append_commits_without_a_flush_and_the_barrier_flushes(client, postgres_only):
+    engine = create_engine(postgres_only)
+    with engine.connect() as conn:
+        setting = conn.execute(text("SELECT pg_get_functiondef('almp_append(jsonb)'::regprocedure)")).scalar()
+        assert "set_config('synchronous_commit', 'off', true)" in setting
+        before = conn.execute(text("SELECT pg_current_wal_flush_lsn()")).scalar()
+        conn.execute(text("SELECT almp_durable()"))
+        conn.commit()
+        assert conn.execute(text("SELECT pg_current_wal_flush_lsn() > CAST(:b AS pg_lsn)"), {"b": before}).scalar()
+    engine.dispose()

@@ -32,6 +32,9 @@ DECLARE
     r jsonb;
     hashes text[] := '{}';
 BEGIN
+    -- the commit ending this statement does not wait for the disk, so the head's lock is released at once;
+    -- the caller acknowledges nothing before its next statement (almp_durable) has made the batch durable
+    PERFORM set_config('synchronous_commit', 'off', true);
     SELECT seq, row_hash INTO head_seq, head_hash FROM chain_head WHERE id = 1 FOR UPDATE;
     IF head_seq IS NULL THEN
         RAISE EXCEPTION 'almp_append: the chain head is missing';
@@ -79,11 +82,26 @@ $fn$;
 """
 
 
+# A transaction that writes WAL and commits under the session's own synchronous_commit: its commit flushes
+# the WAL up to its own record, so every transaction committed before it - the batch just appended with
+# synchronous_commit off - is then as durable as the server is configured to make a commit (disk, or a
+# synchronous standby). Concurrent barriers share one flush, as commits do.
+DURABLE = r"""
+CREATE OR REPLACE FUNCTION almp_durable() RETURNS void
+LANGUAGE sql AS $fn$
+    SELECT pg_logical_emit_message(true, 'almp', 'durable');
+    SELECT;
+$fn$;
+"""
+
+
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(APPEND)
+        op.execute(DURABLE)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP FUNCTION IF EXISTS almp_append(jsonb)")
+        op.execute("DROP FUNCTION IF EXISTS almp_durable()")
