@@ -162,10 +162,18 @@ _default: dict[str, Sealer] = {}
 _lock = threading.Lock()
 
 
+_by_setting: dict[str, Sealer] = {}  # the setting as written -> its sealer: no path parsing per decision
+
+
 def default() -> Sealer:
     """The service's sealer, keyed by the configured master key file (read once per path)."""
+    setting = os.environ.get(KEY_ENV) or DEFAULT_KEY_FILE
+    found = _by_setting.get(setting)
+    if found is not None:
+        return found
     path = str(key_path(KEY_ENV, DEFAULT_KEY_FILE))
     with _lock:
         if path not in _default:
             _default[path] = Sealer.from_file(path)
+        _by_setting[setting] = _default[path]
         return _default[path]
