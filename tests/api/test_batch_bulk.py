@@ -127,3 +127,12 @@ def test_a_chunk_sealing_with_a_key_erased_meanwhile_is_not_stored_in_bulk(clien
     assert calls == [None] and second["status"] == 200 and second["decision_id"] != first["decision_id"]
     rows, _ = stored_rows(client)
     assert len(rows) == 2 and rows[second["decision_id"]].subject == rows[first["decision_id"]].subject
+
+
+def test_decision_ids_are_version_4_uuids_written_as_uuid_writes_them():
+    import uuid
+    ids = bulk.uuid4_texts(500)
+    assert len(set(ids)) == 500
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122 and str(parsed) == text
