@@ -25,12 +25,20 @@ COLUMNS = ("id", "created_at", "kind", "policy_id", "version", "content_hash", "
            "statement_basis")
 
 
-def _rows(db_url):
+def _select(db_url, query: str) -> list[dict]:
     engine = create_engine(db_url)
     with engine.connect() as conn:
-        found = [dict(r._mapping) for r in conn.execute(text("SELECT * FROM decisions ORDER BY seq"))]
+        found = [dict(r._mapping) for r in conn.execute(text(query))]
     engine.dispose()
     return found
+
+
+def _rows(db_url):
+    return _select(db_url, "SELECT * FROM decisions ORDER BY seq")
+
+
+def _key_rows(db_url):
+    return _select(db_url, "SELECT * FROM data_keys")
 
 
 def _utc(moment) -> str:
@@ -151,14 +159,6 @@ def test_an_erasure_between_preparing_and_appending_never_seals_a_decision_with_
     assert sum(1 for k in keys if k["erased_at"] is None) == 1
     with client.app.state.service.store.reading() as session:
         assert verify_chain(session).ok
-
-
-def _key_rows(db_url):
-    engine = create_engine(db_url)
-    with engine.connect() as conn:
-        found = [dict(r._mapping) for r in conn.execute(text("SELECT * FROM data_keys"))]
-    engine.dispose()
-    return found
 
 
 def test_the_same_idempotency_key_used_between_preparing_and_appending_answers_the_stored_decision(
