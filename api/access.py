@@ -21,8 +21,6 @@ import datetime as dt
 import hashlib
 import os
 import re
-import threading
-from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -30,6 +28,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from . import jsontext
+from .groupcommit import GroupCommit
 from .store.chain import GENESIS, utc_text
 from .store.checkpoint import Checkpoint
 from .store.tables import Decision, ReadEntry, ReadHead
@@ -105,71 +104,32 @@ def append(session: Session, *, caller: str, action: str, decision_id: str | Non
     return entry
 
 
-class Recorder:
-    """Group commit for the read log: reads waiting to be recorded are appended in one transaction.
+class Recorder(GroupCommit):
+    """Group commit for the read log (``api.groupcommit``): reads waiting to be recorded are appended in one
+    transaction.
 
     ``record`` returns only once the transaction holding its entry has committed, so the entry is
     durable before the data is answered; if that transaction fails, every reader in it gets the
-    error (no answer, never an unrecorded read). While one batch commits the next gathers, so under
-    concurrent reads one head lock and one commit (one fsync) serve many entries; a lone read
-    commits at once, as before. A batch failing otherwise than by the store being unreachable is
-    retried one entry per transaction, so one bad entry cannot fail the others.
+    error (no answer, never an unrecorded read).
     """
 
+    thread_name = "almp-read-log"
+
     def __init__(self, store, max_batch: int = 128, store_down: tuple = ()):
+        super().__init__(max_batch, store_down)
         self._store = store  # a callable giving the current store (swapped in by tests or reconfiguration)
-        self._max = max_batch
-        self._down = store_down
-        self._ready = threading.Condition()
-        self._pending: list = []
-        self._thread: threading.Thread | None = None
 
     def record(self, *, caller: str, action: str, decision_id: str | None, purpose: str | None = None,
                via: str | None = None, outcome: str = "ok") -> None:
         # the purpose and channel come from the reader's context, which the committing thread does not share
         fields = dict(caller=caller, action=action, decision_id=decision_id, purpose=purpose or current_purpose(),
                       via=via or _via.get(), outcome=outcome)
-        future: Future = Future()
-        with self._ready:
-            self._pending.append((fields, future))
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="almp-read-log", daemon=True)
-                self._thread.start()
-            self._ready.notify()
-        future.result()
+        self.submit(fields).result()
 
-    def _run(self) -> None:
-        while True:
-            with self._ready:
-                while not self._pending:
-                    self._ready.wait()
-                batch, self._pending = self._pending[:self._max], self._pending[self._max:]
-            try:
-                self._commit(batch)
-            except BaseException as exc:  # noqa: BLE001 - never let the thread die with readers waiting
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-
-    def _commit(self, batch: list) -> None:
-        try:
-            with self._store().transaction() as session:
-                append_many(session, [fields for fields, _ in batch])
-        except self._down as exc:
-            for _, future in batch:
-                future.set_exception(exc)
-            return
-        except Exception:
-            if len(batch) == 1:
-                raise
-            for one in batch:
-                try:
-                    self._commit([one])
-                except Exception as exc:  # noqa: BLE001 - handed to that reader alone
-                    one[1].set_exception(exc)
-            return
-        for _, future in batch:
-            future.set_result(None)
+    def write(self, items: list) -> list:
+        with self._store().transaction() as session:
+            append_many(session, items)
+        return [None] * len(items)
 
 
 def append_many(session: Session, items: list[dict]) -> None:

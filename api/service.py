@@ -9,7 +9,6 @@ import datetime as dt
 import threading
 import time
 from collections import OrderedDict
-from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -23,6 +22,7 @@ from engine.errors import InputErrors, InputProblem, PolicyNotFound
 from engine.policy import Registry, compile_bundle
 
 from . import jsontext, subjects
+from .groupcommit import GroupCommit
 from .store import repository
 from .store.db import database_url, make_engine, session_factory
 
@@ -142,69 +142,31 @@ def settled(outcome) -> tuple:
 _STORE_DOWN = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, sa_exc.DisconnectionError)
 
 
-class GroupCommitter:
-    """Group commit: decisions waiting for the chain are appended together, in one transaction.
+class GroupCommitter(GroupCommit):
+    """Group commit of decisions: those waiting for the chain are appended together (``api.groupcommit``).
 
-    Requests hand their evaluated decision to ``submit`` and wait on the returned future, which is
-    resolved only after the transaction holding their row has committed (or failed: then nothing
-    of that batch is stored and every waiter gets the database's error). While one batch commits,
-    the next one gathers, so under load one chain-head lock and one commit (one fsync) serve many
-    decisions; alone, a request commits at once, as before. A batch failing for any other reason
-    than the store being unreachable is retried one decision per transaction, so one bad decision
-    cannot fail the others.
+    Each request's future is settled only after the batch holding its row is durable (or failed: then
+    nothing of that batch was acknowledged). PostgreSQL: ``repository.server_append`` on a connection
+    kept between batches; an erasure or idempotent retry racing the unlocked preparation sends the batch
+    through ``repository.append_batch``, all under the lock (SQLite always goes that way).
     """
 
     def __init__(self, store, max_batch: int = 256):
-        self._store = store
-        self._max = max_batch
-        self._ready = threading.Condition()
-        self._pending: list = []
-        self._thread: threading.Thread | None = None
+        super().__init__(max_batch, store_down=_STORE_DOWN)
+        self._store = store  # a callable giving the current store (swapped in by tests or reconfiguration)
         self._held = None  # (store, autocommit connection, last used): see _connection
-
-    def submit(self, item: repository.PendingDecision) -> Future:
-        """Queue a decision; a concurrent Future settled once its batch has committed (or failed)."""
-        future: Future = Future()
-        self._enqueue(item, future)
-        return future
-
-    def submit_async(self, item: repository.PendingDecision) -> asyncio.Future:
-        """The same for a caller on an event loop: its asyncio future is settled from the loop, together
-        with every other waiter of the batch on that loop (one wake-up of the loop per batch, not one each)."""
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
-        self._enqueue(item, _LoopWaiter(loop, future))
-        return future
-
-    def _enqueue(self, item, waiter) -> None:
-        with self._ready:
-            self._pending.append((item, waiter))
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="almp-group-commit", daemon=True)
-                self._thread.start()
-            self._ready.notify()
-
-    def _run(self) -> None:
-        while True:
-            with self._ready:
-                while not self._pending:
-                    if not self._ready.wait(self.KEEP_CONNECTION_S if self._held else None):
-                        self._drop_connection()  # idle: the kept connection goes back to the pool
-                batch, self._pending = self._pending[:self._max], self._pending[self._max:]
-            try:
-                self._commit(batch)
-            except BaseException as exc:  # noqa: BLE001 - never let the committer thread die silently
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-            finally:
-                _LoopWaiter.deliver([waiter for _, waiter in batch])
 
     # A connection kept for appending while batches keep coming: the pool would ping the server before each
     # batch (a round trip every batch waits for). Idle for longer than this, it goes back and the next batch
     # takes a pinged one, so a database restarted meanwhile costs nothing; one that died within the window
     # fails that batch only (503: nothing of it was acknowledged) and the next batch reconnects.
     KEEP_CONNECTION_S = 1.0
+
+    def idle_after(self) -> float | None:
+        return self.KEEP_CONNECTION_S if self._held else None
+
+    def idle(self) -> None:
+        self._drop_connection()  # idle: the kept connection goes back to the pool
 
     def _connection(self, store, fresh: bool = False):
         now = time.monotonic()
@@ -226,82 +188,25 @@ class GroupCommitter:
             except Exception:  # noqa: BLE001 - a dead connection may fail to close; it is discarded anyway
                 pass
 
-    def _commit(self, batch: list) -> None:
+    def write(self, items: list) -> list:
         store, noted = self._store(), []
-        items, known = [item for item, _ in batch], getattr(store, "stored_texts", None)
-        try:
-            outcomes = None
-            if store.engine.dialect.name == "postgresql":
-                try:
-                    outcomes = repository.server_append(store, items, known, noted,
-                                                        lambda fresh: self._connection(store, fresh))
-                except repository.AppendRace:  # an erasure or a retry came between: append under the lock
-                    noted.clear()
-                except _STORE_DOWN:
-                    self._drop_connection()
-                    raise
-            if outcomes is None:
-                with store.transaction() as session:
-                    outcomes = repository.append_batch(session, items, known, noted)
-            if hasattr(store, "stored_texts"):
-                store.stored_texts.confirm(noted)  # only once committed
-        except _STORE_DOWN as exc:
-            for _, future in batch:
-                future.set_exception(exc)
-            return
-        except Exception:
-            if len(batch) == 1:
-                raise
-            for one in batch:
-                try:
-                    self._commit([one])
-                except Exception as exc:  # noqa: BLE001 - handed to that request alone
-                    one[1].set_exception(exc)
-            return
-        for (_, future), outcome in zip(batch, outcomes):
-            if isinstance(outcome, Exception):
-                future.set_exception(outcome)
-            else:
-                future.set_result(outcome)
-
-
-class _LoopWaiter:
-    """A waiter on an event loop: its outcome is kept until ``deliver`` hands a whole batch's to the loop."""
-
-    __slots__ = ("loop", "future", "outcome", "failed")
-
-    def __init__(self, loop, future):
-        self.loop, self.future, self.outcome, self.failed = loop, future, None, None
-
-    def done(self) -> bool:
-        return self.failed is not None
-
-    def set_result(self, value) -> None:
-        self.outcome, self.failed = value, False
-
-    def set_exception(self, exc) -> None:
-        self.outcome, self.failed = exc, True
-
-    @staticmethod
-    def deliver(waiters) -> None:
-        by_loop: dict = {}
-        for waiter in waiters:
-            if type(waiter) is _LoopWaiter and waiter.failed is not None:
-                by_loop.setdefault(waiter.loop, []).append(waiter)
-        for loop, settled in by_loop.items():
+        known = getattr(store, "stored_texts", None)
+        outcomes = None
+        if store.engine.dialect.name == "postgresql":
             try:
-                loop.call_soon_threadsafe(_LoopWaiter._settle, settled)
-            except RuntimeError:  # the loop was closed: nobody is waiting any more
-                pass
-
-    @staticmethod
-    def _settle(waiters) -> None:
-        for waiter in waiters:
-            if not waiter.future.done():  # a cancelled waiter (client gone) is left as it is
-                if waiter.failed:
-                    waiter.future.set_exception(waiter.outcome)
-                else:
-                    waiter.future.set_result(waiter.outcome)
+                outcomes = repository.server_append(store, items, known, noted,
+                                                    lambda fresh: self._connection(store, fresh))
+            except repository.AppendRace:  # an erasure or a retry came between: append under the lock
+                noted.clear()
+            except _STORE_DOWN:
+                self._drop_connection()
+                raise
+        if outcomes is None:
+            with store.transaction() as session:
+                outcomes = repository.append_batch(session, items, known, noted)
+        if known is not None:
+            known.confirm(noted)  # only once committed
+        return outcomes
 
 
 class Service:
