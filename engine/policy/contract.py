@@ -8,6 +8,8 @@ separately, since callers send what they are derived from.
 """
 from __future__ import annotations
 
+from decimal import Decimal
+
 from .facts import REGIONS_ENUM, Fact
 from .model import Policy
 from . import codice_fiscale
@@ -46,7 +48,10 @@ def _value_schema(fact: Fact) -> dict:
 
 
 def _number(value):
-    return int(value) if value == int(value) else float(value)
+    """A bound as declared: an int when whole, else the exact Decimal (written digit for digit by the
+    service's JSON writer), never a float, which would turn 0.1 into the nearest binary fraction."""
+    value = value if isinstance(value, Decimal) else Decimal(str(value))
+    return int(value) if value == value.to_integral_value() else value
 
 
 def _choices(fact: Fact, values) -> list[dict]:
