@@ -13,13 +13,16 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import InputErrors, PolicyErrors, PolicyNotFound
+from engine.i18n import _
 from engine.policy.registry import Registry
 
 from . import health
 from .exact_json import ExactJSONResponse
 from .keys import KeyRing
+from .language import RequestLanguage, scope_language
 from . import batch, openapi
 from .limits import MAX_BODY_BYTES, BodyLimit, error_items
+from .problems import validation_message
 from .routes import catalogue, decisions, direct, reads, screening, statements, subjects
 from .service import DecisionNotFound, Service, Store, StoredInputMismatch
 from .store.db import upgrade
@@ -35,7 +38,9 @@ Decisions are stored, hash-chained, before they are answered. Keys: `evaluate` (
 `audit` (read and replay decisions), `admin` (all, and erasing a subject's personal facts).
 Health and the policy catalogue are public.
 Bad input gets 422 with the path (`loc`) of every bad field (the first 50, then how many more), never
-the values sent. A body over 1 MiB (64 MiB for the batch) gets 413 before it is read."""
+the values sent. A body over 1 MiB (64 MiB for the batch) gets 413 before it is read.
+Texts a person reads (error details included) are Italian; `Accept-Language: en` (or the query field
+`lang=en`) asks for English. Error codes (`type`, `code`) are English identifiers in both."""
 
 
 def create_app(*, policies: str | Path | None = None, database_url: str | None = None,
@@ -52,6 +57,7 @@ def create_app(*, policies: str | Path | None = None, database_url: str | None =
     app = FastAPI(title="almp", version="1", description=DESCRIPTION,
                   default_response_class=ExactJSONResponse)
     app.add_middleware(BodyLimit, default=MAX_BODY_BYTES, by_path={"/v1/eligibility/batch": batch.MAX_BODY_BYTES})
+    app.add_middleware(RequestLanguage)  # outermost: even BodyLimit's 413 speaks the request's language
     app.state.service = service
     app.state.keys = keys or KeyRing.from_environment()
     app.include_router(catalogue.router)
@@ -94,7 +100,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation(_request: Request, exc: RequestValidationError):
         # loc/msg/type only: echoing the input back would copy personal data into error logs.
-        return _errors([{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        return _errors([{"loc": list(e.get("loc", ())), "msg": validation_message(e), "type": e.get("type", "")}
                         for e in exc.errors()])
 
     @app.exception_handler(InputErrors)
@@ -106,13 +112,15 @@ def _add_error_handlers(app: FastAPI) -> None:
         # The request was fine; the stored input does not fit the edition asked for, so the paths
         # point into the stored decision, not the body.
         return _errors([{"loc": ["decision", "input", *p.path],
-                         "msg": f"edition {exc.version}: {p.message}", "type": p.code} for p in exc.problems])
+                         "msg": _("edition {version}: {message}", version=exc.version, message=p.message),
+                         "type": p.code} for p in exc.problems])
 
     @app.exception_handler(PolicyErrors)
     async def edition_does_not_compile(_request: Request, exc: PolicyErrors):
         # Only reachable when a stored edition no longer compiles under this engine version.
-        return ExactJSONResponse({"detail": "the stored edition cannot be compiled by this engine version: "
-                                            + "; ".join(e.render() for e in exc.errors[:5])}, status_code=409)
+        return ExactJSONResponse({"detail": _("the stored edition cannot be compiled by this engine version: "
+                                              "{errors}", errors="; ".join(e.render() for e in exc.errors[:5]))},
+                                 status_code=409)
 
     @app.exception_handler(PolicyNotFound)
     async def policy_not_found(_request: Request, exc: PolicyNotFound):
@@ -120,17 +128,20 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DecisionNotFound)
     async def decision_not_found(_request: Request, exc: DecisionNotFound):
-        return ExactJSONResponse({"detail": str(exc)}, status_code=404)
+        # the service says "no decision '<id>'" (in English, for logs): the caller reads it in their language
+        said = str(exc)
+        ident = said[len("no decision '"):-1] if said.startswith("no decision '") and said.endswith("'") else said
+        return ExactJSONResponse({"detail": _("no decision '{id}'", id=ident[:64])}, status_code=404)
 
     @app.exception_handler(IdempotencyConflict)
     async def conflict(_request: Request, exc: IdempotencyConflict):
-        return ExactJSONResponse({"detail": f"Idempotency-Key '{exc}' was already used with another request "
-                                            "body; use a new key for a new request"}, status_code=409)
+        return ExactJSONResponse({"detail": _("Idempotency-Key '{key}' was already used with another request "
+                                              "body; use a new key for a new request", key=exc)}, status_code=409)
 
     async def store_down(_request: Request, exc: Exception):
         log.warning("decision store unavailable: %s", exc)
-        return ExactJSONResponse({"detail": "the decision store is unavailable; nothing was stored. "
-                                            "Retry later."}, status_code=503, headers={"Retry-After": "5"})
+        return ExactJSONResponse({"detail": _("the decision store is unavailable; nothing was stored. "
+                                              "Retry later.")}, status_code=503, headers={"Retry-After": "5"})
 
     for kind in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError,
                  sa_exc.DisconnectionError):
@@ -142,8 +153,10 @@ def _add_error_handlers(app: FastAPI) -> None:
                                  headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
-    async def backstop(_request: Request, exc: Exception):
-        # A backstop only: every expected failure above has its own status.
+    async def backstop(request: Request, exc: Exception):
+        # A backstop only: every expected failure above has its own status. Starlette calls it outside
+        # the middleware (the request's language is gone by then): it asks the request again.
         incident = uuid.uuid4().hex[:12]
         log.exception("unexpected error %s", incident)
-        return ExactJSONResponse({"detail": f"internal error (incident {incident})"}, status_code=500)
+        return ExactJSONResponse({"detail": _("internal error (incident {incident})", lang=scope_language(request.scope),
+                                              incident=incident)}, status_code=500)

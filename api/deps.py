@@ -6,7 +6,10 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from engine.i18n import _
+
 from .keys import ApiKey
+from .language import scope_language
 from .service import Service
 
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False,
@@ -32,35 +35,28 @@ def require(role: str):
               bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None) -> ApiKey:
         presented = header or (bearer.credentials if bearer else None)
         if not presented:
-            raise HTTPException(401, "an API key is required (header X-API-Key or Authorization: Bearer)",
+            raise HTTPException(401, _("an API key is required (header X-API-Key or Authorization: Bearer)"),
                                 headers={"WWW-Authenticate": "Bearer"})
         key = request.app.state.keys.lookup(presented)
         if key is None:
-            raise HTTPException(401, "unknown API key", headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(401, _("unknown API key"), headers={"WWW-Authenticate": "Bearer"})
         if key.attributes:  # a key with a life cycle: refused once expired or revoked, saying which and since when
             refused = _refusal(key, request)
             if refused is not None:
                 raise refused
         if not key.allows(role):
-            raise HTTPException(403, f"this key lacks the '{role}' role")
+            raise HTTPException(403, _("this key lacks the '{role}' role", role=role))
         return key
     return check
 
 
 def request_language(request: Request) -> str:
-    """``lang`` query field, else Accept-Language (English if it asks for it first), else Italian."""
-    asked = request.query_params.get("lang")
-    if asked in ("it", "en"):
-        return asked
-    for part in (request.headers.get("accept-language") or "").split(","):
-        tag = part.split(";")[0].strip().lower()
-        if tag[:2] in ("it", "en"):
-            return tag[:2]
-    return "it"
+    """``lang`` query field, else Accept-Language (by its q values), else Italian (api.language)."""
+    return scope_language(request.scope)
 
 
 def _refusal(key: ApiKey, request: Request) -> HTTPException | None:
-    from engine.i18n import _, date
+    from engine.i18n import date
     state = key.state()
     if state == "active":
         return None

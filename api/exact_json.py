@@ -8,6 +8,8 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from starlette.responses import JSONResponse
 
+from engine.i18n import _
+
 from . import jsontext
 from .limits import BodyProblems, check_body
 
@@ -31,11 +33,12 @@ def parse_body(raw: bytes):
     except (json.JSONDecodeError, BodyProblems):
         raise
     except UnicodeDecodeError:
-        raise BodyProblems([{"loc": ["body"], "msg": "the body is not UTF-8 text", "type": "json_invalid"}]) from None
+        raise BodyProblems([{"loc": ["body"], "msg": _("the body is not UTF-8 text"), "type": "json_invalid"}]) from None
     except RecursionError:
-        raise BodyProblems([{"loc": ["body"], "msg": "the JSON is nested too deep", "type": "json_invalid"}]) from None
-    except ValueError as exc:  # e.g. an integer of more digits than Python converts
-        raise BodyProblems([{"loc": ["body"], "msg": f"invalid JSON: {str(exc)[:120]}",
+        raise BodyProblems([{"loc": ["body"], "msg": _("the JSON is nested too deep"),
+                             "type": "json_invalid"}]) from None
+    except ValueError:  # e.g. an integer of more digits than Python converts
+        raise BodyProblems([{"loc": ["body"], "msg": _("invalid JSON: a number has too many digits"),
                              "type": "json_invalid"}]) from None
     return value
 

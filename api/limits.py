@@ -9,11 +9,13 @@ echoed at most SHOWN_CHARS characters long.
 """
 from __future__ import annotations
 
+import json
 import re
 
 from fastapi import HTTPException
 
 from engine.errors import Code, InputProblem
+from engine.i18n import _
 
 MAX_BODY_BYTES = 1024 * 1024  # a person is about 1 KB, a claim of a year's services some 100 KB
 MAX_ERRORS = 50
@@ -30,7 +32,7 @@ class BodyTooLarge(HTTPException):
 
 
 def too_large(limit: int) -> str:
-    return f"the request body is larger than {limit // 1024} KiB; nothing was read or stored"
+    return _("the request body is larger than {kib} KiB; nothing was read or stored", kib=limit // 1024)
 
 
 class BodyLimit:
@@ -53,7 +55,7 @@ class BodyLimit:
         limit = self.by_path.get(scope.get("path", ""), self.default)
         declared = _content_length(scope)
         if declared is not None and declared > limit:
-            body = ('{"detail": "' + too_large(limit) + '"}').encode("utf-8")
+            body = json.dumps({"detail": too_large(limit)}, ensure_ascii=False).encode("utf-8")
             await send({"type": "http.response.start", "status": 413,
                         "headers": [(b"content-type", b"application/json"), (b"connection", b"close"),
                                     (b"content-length", str(len(body)).encode("ascii"))]})
@@ -108,8 +110,9 @@ def error_items(items: list[dict]) -> list[dict]:
     out = [{"loc": safe_loc(item.get("loc", ())), "msg": _short(str(item.get("msg", ""))),
             "type": str(item.get("type", ""))} for item in items[:MAX_ERRORS]]
     if len(items) > MAX_ERRORS:
-        out.append({"loc": ["body"], "msg": f"… and {len(items) - MAX_ERRORS} more problems (the first "
-                                            f"{MAX_ERRORS} are listed)", "type": Code.TOO_MANY_ERRORS})
+        out.append({"loc": ["body"], "msg": _("… and {more} more problems (the first {listed} are listed)",
+                                              more=len(items) - MAX_ERRORS, listed=MAX_ERRORS),
+                    "type": Code.TOO_MANY_ERRORS})
     return out
 
 
@@ -141,11 +144,11 @@ def _walk(value, path: tuple, problems: list) -> None:
         for key, item in value.items():
             if _LONE_SURROGATE.search(key):
                 problems.append(InputProblem(path + (key,), Code.INVALID_TEXT,
-                                             "the name is not valid Unicode text (a lone surrogate)"))
+                                             _("the name is not valid Unicode text (a lone surrogate)")))
                 continue
             _walk(item, path + (key,), problems)
     elif isinstance(value, list):
         for i, item in enumerate(value):
             _walk(item, path + (i,), problems)
     elif isinstance(value, str) and _LONE_SURROGATE.search(value):
-        problems.append(InputProblem(path, Code.INVALID_TEXT, "not valid Unicode text (a lone surrogate)"))
+        problems.append(InputProblem(path, Code.INVALID_TEXT, _("not valid Unicode text (a lone surrogate)")))

@@ -134,12 +134,29 @@ def install(app, registry) -> None:
             return app.openapi_schema
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
         _too_large(schema)
+        _language_header(schema)
         dictionary = getattr(registry, "dictionary", None)
         if dictionary is not None:
             _spell_out(schema, dictionary, sorted({p.id.split("/")[0] for p in registry.policies}))
         app.openapi_schema = schema
         return schema
     app.openapi = build
+
+
+def _language_header(schema: dict) -> None:
+    """Every /v1 operation says it reads Accept-Language (api.language sets it per request, for all of them)."""
+    from .language import ACCEPT_LANGUAGE_DOC
+    param = {"name": "Accept-Language", "in": "header", "required": False, "description": ACCEPT_LANGUAGE_DOC,
+             "schema": {"type": "string", "examples": ["it", "en", "en-GB,en;q=0.9"]}}
+    for path, operations in schema.get("paths", {}).items():
+        if not path.startswith("/v1/"):
+            continue
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            params = operation.setdefault("parameters", [])
+            if not any(p.get("in") == "header" and p.get("name", "").lower() == "accept-language" for p in params):
+                params.append(dict(param))
 
 
 def _too_large(schema: dict) -> None:

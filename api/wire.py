@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from engine.i18n import _
 from engine.values import FIRST_DATE, LAST_DATE, read_date
 
 
@@ -15,7 +16,7 @@ def _iso_date(value):
     if isinstance(value, dt.date):
         return value
     if not isinstance(value, str):
-        raise ValueError("must be a date as text, YYYY-MM-DD")
+        raise ValueError(_("expected a date YYYY-MM-DD"))
     try:
         return read_date(value)
     except ValueError as exc:
@@ -51,7 +52,7 @@ class _Request(BaseModel):
     def _an_object(cls, data):
         # FastAPI would otherwise read the fields of any value as attributes (a body of 1.5 was a request)
         if not isinstance(data, (dict, BaseModel)):
-            raise ValueError("the body must be a JSON object")
+            raise ValueError(_("the body must be a JSON object"))
         return data
 
 

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from engine.errors import Code, PolicyError, SourceLocation
+from engine.i18n import using
 from engine.money import money_text, to_cents
 from engine.suggest import suggest
 from engine.values import SHOWN_CHARS, in_range, read_choice, read_date, read_decimal, read_whole, shown
@@ -33,7 +34,9 @@ def test_money_text_has_exactly_two_decimals_and_is_the_nearest_cent(amount):
 
 @pytest.mark.parametrize("text", ["20140301", "2014-W09-6", "2014-3-1", "01/03/2014", " 2014-03-01", "2014-02-30"])
 def test_dates_are_exactly_yyyy_mm_dd(text):
-    with pytest.raises(ValueError, match="YYYY-MM-DD"):
+    with pytest.raises(ValueError, match="AAAA-MM-GG"):  # Italian by default (tests run with ALMP_LANG=it)
+        read_date(text)
+    with using("en"), pytest.raises(ValueError, match="YYYY-MM-DD"):
         read_date(text)
 
 
@@ -50,7 +53,9 @@ def test_decimals_refuse_non_numbers(value):
 def test_decimals_keep_the_exact_text_and_refuse_extra_places():
     assert read_decimal("0.10", 2) == Decimal("0.10")
     assert read_decimal(3, 2) == 3
-    with pytest.raises(ValueError, match="at most 2 decimal places"):
+    with pytest.raises(ValueError, match="al massimo 2 cifre decimali"):
+        read_decimal("0.125", 2)
+    with using("en"), pytest.raises(ValueError, match="at most 2 decimal places"):
         read_decimal("0.125", 2)
 
 
@@ -62,14 +67,16 @@ def test_whole_numbers_are_not_booleans():
 
 def test_ranges_name_the_bound():
     assert in_range(5, 0, 10) == 5
-    with pytest.raises(ValueError, match="at least 0"):
+    with pytest.raises(ValueError, match="almeno 0"):
         in_range(-1, 0, None)
-    with pytest.raises(ValueError, match="at most 1"):
+    with using("en"), pytest.raises(ValueError, match="at most 1"):
         in_range(Decimal("1.5"), None, 1)
 
 
 def test_choice_suggests_the_closest_value():
-    with pytest.raises(ValueError, match="did you mean 'unemployed'"):
+    with pytest.raises(ValueError, match="intendevi 'unemployed'"):
+        read_choice("unemplyed", ["unemployed", "employed"])
+    with using("en"), pytest.raises(ValueError, match="did you mean 'unemployed'"):
         read_choice("unemplyed", ["unemployed", "employed"])
 
 

@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
+from engine.i18n import _, language
 from engine.statement import MEDIA_TYPES, StatementError
 
 from .. import access
@@ -65,7 +66,9 @@ _DOCUMENTS = {media: {} for media in ("text/html", "application/pdf", "applicati
 def statement(decision_id: str, request: Request, key: Auditor, purpose: Purpose,
               format: Annotated[Literal["json", "html", "pdf", "odt"] | None,
                                 Query(description="overrides Accept")] = None,
-              lang: Annotated[Literal["it", "en"], Query(description="Italian (default) or English")] = "it",
+              lang: Annotated[Literal["it", "en"] | None,
+                              Query(description="Italian (default) or English; without it, Accept-Language "
+                                                "chooses")] = None,
               compare: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
                                                    description="another edition (version) of the same programme: "
                                                                "adds what the outcome would have been under it")]
@@ -76,17 +79,18 @@ def statement(decision_id: str, request: Request, key: Auditor, purpose: Purpose
     arithmetic, and the appeal clause of the authority. Built only from the stored decision, its edition's stored
     texts and the template version and authority text recorded with it: the same decision always gives the same
     text. Every read is recorded."""
+    lang = lang or language()  # the request's language (api.language): Accept-Language, else Italian
     fmt = format or negotiate(accept)
     if fmt is None:
-        return ExactJSONResponse({"detail": "none of the media types in Accept is produced; use one of "
-                                            + ", ".join(_ACCEPTED)}, status_code=406)
+        return ExactJSONResponse({"detail": _("none of the media types in Accept is produced; use one of {types}",
+                                              types=", ".join(_ACCEPTED))}, status_code=406)
     service = request.app.state.service
     try:
         with access.reading_for(purpose):  # the statement's read is recorded with it (api.statements)
             body = service.statements.document(decision_id, fmt, caller=key.caller, lang=lang, compare=compare)
     except StatementError as exc:
         return ExactJSONResponse({"detail": str(exc)}, status_code=409)
-    headers = {"Content-Language": lang, "Vary": "Accept"}
+    headers = {"Content-Language": lang, "Vary": "Accept, Accept-Language"}
     if fmt in _FILE_NAMES:
         headers["Content-Disposition"] = f'attachment; filename="motivazione-{decision_id}.{_FILE_NAMES[fmt]}"'
     return Response(body, media_type=MEDIA_TYPES[fmt], headers=headers)

@@ -2,7 +2,7 @@
 
 The whole API (import from ``engine.i18n``)::
 
-    set_language("en")            # the process-wide language (the CLI calls it from --lang / LANG)
+    set_language("en")            # the language of this context (the CLI's --lang; the API's request)
     language(explicit=None)       # "it" or "en": explicit, else set_language, else ALMP_LANG/LC_ALL/LC_MESSAGES/LANG
     _("{n} people", n=3)          # translate a message (gettext catalogue) and fill its {fields}
     ngettext("{n} error", "{n} errors", n, n=n)
@@ -25,6 +25,7 @@ may swap them for ``&nbsp;``.
 """
 from __future__ import annotations
 
+import contextvars
 import datetime as _dt
 import functools
 import gettext as _gettext
@@ -43,7 +44,10 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 _CLDR = {"it": "it_IT", "en": "en_GB"}  # English for European readers: day-first dates, euro
 _UNITS = {"years": "duration-year", "months": "duration-month", "days": "duration-day"}
 
-_current: str | None = None
+# The chosen language is per context, not per process: the service answers requests in different
+# languages at once (each request's task or worker thread has its own context, set by
+# api.language), and a process-wide global would let one request's choice leak into another's answer.
+_current: contextvars.ContextVar[str | None] = contextvars.ContextVar("almp_language", default=None)
 
 
 class LanguageError(ValueError):
@@ -59,15 +63,18 @@ def _normalise(code: str | None) -> str | None:
 
 
 def set_language(lang: str | None) -> str:
-    """Set the process-wide language ("it" or "en"; None: back to the environment). Returns it."""
-    global _current
+    """Set the language of the current context ("it" or "en"; None: back to the environment). Returns it.
+
+    A context is a thread's, or an asyncio task's (a task or ``asyncio.to_thread`` starts with a copy
+    of its creator's): the CLI sets it once for the command, the service once per request.
+    """
     if lang is None:
-        _current = None
+        _current.set(None)
         return language()
     norm = _normalise(lang)
     if norm is None:
         raise LanguageError(f"unsupported language {lang!r}: use one of {', '.join(LANGUAGES)}")
-    _current = norm
+    _current.set(norm)
     return norm
 
 
@@ -82,8 +89,9 @@ def language(explicit: str | None = None) -> str:
         if norm is None:
             raise LanguageError(f"unsupported language {explicit!r}: use one of {', '.join(LANGUAGES)}")
         return norm
-    if _current:
-        return _current
+    chosen = _current.get()
+    if chosen:
+        return chosen
     for var in ("ALMP_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
         for part in (os.environ.get(var) or "").split(":"):
             norm = _normalise(part)
@@ -266,13 +274,11 @@ class using:
         self.lang = lang
 
     def __enter__(self):
-        global _current
-        self.saved = _current
+        self.saved = _current.get()
         if self.lang:
             set_language(self.lang)
         return language()
 
     def __exit__(self, *exc):
-        global _current
-        _current = self.saved
+        _current.set(self.saved)
         return False

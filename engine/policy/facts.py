@@ -169,7 +169,7 @@ class FactDictionary:
         if value is None:
             if fact.nullable:
                 return None
-            raise BadValue(f"'{fact.name}' may not be null", echo=False)
+            raise BadValue(_("'{name}' may not be null", name=fact.name), echo=False)
         kind = fact.type.kind
         if kind == "date":
             return read_date(value)
@@ -185,9 +185,10 @@ class FactDictionary:
             return read_choice(value, fact.type.values)
         if kind == "list":
             if not isinstance(value, list):
-                raise BadValue("expected a list", value)
+                raise BadValue(_("expected a list"), value)
             if len(value) > len(fact.type.item.values):  # each value at most once (uniqueItems)
-                raise BadValue(f"expected a list of at most {len(fact.type.item.values)} distinct values", echo=False)
+                raise BadValue(_("expected a list of at most {n} distinct values", n=len(fact.type.item.values)),
+                               echo=False)
             return tuple(sorted({read_choice(item, fact.type.item.values) for item in value}))
         raise ValueError(f"unsupported type {kind}")  # unreachable: the dictionary is checked
 
@@ -201,9 +202,10 @@ def _region(fact: Fact, value):
     if region is not None and region.almp_code in fact.type.values:
         return region.almp_code
     near = closest(value[:64]) if isinstance(value, str) else []
-    expected = ("not an Italian region: give the ISTAT code (e.g. '03'), the official name (e.g. 'Lombardia') "
-                "or almp's code (e.g. 'lombardia')" + (f"; closest: {', '.join(repr(v) for v in near)}" if near else ""))
-    raise BadValue(expected, message=f"{shown(value)} is {expected}")
+    expected = (_("not an Italian region: give the ISTAT code (e.g. '03'), the official name (e.g. 'Lombardia') "
+                  "or almp's code (e.g. 'lombardia')")
+                + ("; " + _("closest: {names}", names=", ".join(repr(v) for v in near)) if near else ""))
+    raise BadValue(expected, message=_("{value} is {expected}", value=shown(value), expected=expected))
 
 
 def load_dictionary(path: str | Path) -> FactDictionary:

@@ -16,7 +16,8 @@ from .compiler import compile_policy, make_bundle
 from ..errors import Code, PolicyError, PolicyErrors, PolicyNotFound, SourceLocation
 from .facts import FactDictionary, build_dictionary
 from .model import Policy
-from ..suggest import suggest
+from ..i18n import _
+from ..suggest import closest
 from .loader import load_file, load_text
 
 FACTS_FILE = Path("national") / "facts.yaml"
@@ -91,10 +92,11 @@ class Registry:
     # -- lookup ------------------------------------------------------------------------------
     def editions(self, policy_id: str) -> list[Policy]:
         if not _ID.match(policy_id or ""):
-            raise PolicyNotFound(f"'{policy_id}' is not a policy id (authority/programme)")
+            raise PolicyNotFound(_("'{id}' is not a policy id (authority/programme)", id=policy_id))
         if policy_id not in self.by_id:
-            hint = suggest(policy_id, self.by_id)
-            raise PolicyNotFound(f"no policy '{policy_id}'" + (f"; {hint}" if hint else ""))
+            near = closest(policy_id, self.by_id)
+            raise PolicyNotFound(_("no policy '{id}'", id=policy_id)
+                                 + ("; " + _("did you mean '{name}'?", name=near) if near else ""))
         return self.by_id[policy_id]
 
     def get(self, policy_id: str, version: str | None = None, as_of: dt.date | None = None) -> Policy:
@@ -104,14 +106,16 @@ class Registry:
             for policy in editions:
                 if policy.version == version:
                     return policy
-            raise PolicyNotFound(f"policy '{policy_id}' has no version '{version}' "
-                                 f"(versions: {', '.join(p.version for p in editions)})")
+            raise PolicyNotFound(_("policy '{id}' has no version '{version}' (versions: {versions})", id=policy_id,
+                                   version=version, versions=", ".join(p.version for p in editions)))
         if as_of is None:
-            raise PolicyNotFound("give as_of (the date of the application) or a version")
+            raise PolicyNotFound(_("give as_of (the date of the application) or a version"))
         live = [p for p in editions if p.status != "draft" and p.in_force(as_of)]
         if not live:
-            windows = "; ".join(f"{p.version}: {p.valid_from}..{p.valid_to or 'open'}" for p in editions)
-            raise PolicyNotFound(f"no edition of '{policy_id}' is in force on {as_of} ({windows})")
+            still = _("open")
+            windows = "; ".join(f"{p.version}: {p.valid_from}..{p.valid_to or still}" for p in editions)
+            raise PolicyNotFound(_("no edition of '{id}' is in force on {as_of} ({windows})", id=policy_id,
+                                   as_of=as_of, windows=windows))
         return live[0]
 
 

@@ -33,7 +33,7 @@ def test_a_3_mb_person_of_100000_unknown_keys_is_refused_unread_with_413(client)
     assert len(body) > 1_500_000
     response = post_text(client, "/v1/eligibility", body)
     assert response.status_code == 413
-    assert "nothing was read or stored" in response.json()["detail"]
+    assert "nulla è stato letto né registrato" in response.json()["detail"]
     assert stored_decisions(client) == 0
 
 
@@ -54,7 +54,7 @@ def test_a_hundred_bad_lines_report_fifty_problems_and_how_many_more(client):
     assert response.status_code == 422
     detail = response.json()["detail"]
     assert len(detail) == 51
-    assert detail[-1]["type"] == "too_many_errors" and "50 more" in detail[-1]["msg"]
+    assert detail[-1]["type"] == "too_many_errors" and "altri 50 problemi" in detail[-1]["msg"]
     assert detail[0]["loc"] == ["body", "claim", "services", 0, "quantity"]
 
 
@@ -259,4 +259,4 @@ def test_a_body_sent_in_chunks_is_refused_as_soon_as_it_passes_the_limit(client)
     response = client.post("/v1/eligibility", content=body(),
                            headers=headers("evaluate", **{"Content-Type": "application/json"}))
     assert response.status_code == 413
-    assert "nothing was read or stored" in response.json()["detail"]
+    assert "nulla è stato letto né registrato" in response.json()["detail"]

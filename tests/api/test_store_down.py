@@ -18,7 +18,7 @@ def test_store_down_is_503_then_recovers(client):
     try:
         response = client.post("/v1/eligibility", json=eligibility_body(), headers=headers("evaluate"))
         assert response.status_code == 503
-        assert "nothing was stored" in response.json()["detail"]
+        assert "nulla è stato registrato" in response.json()["detail"]
         assert client.get("/v1/decisions/x", headers=headers("audit")).status_code == 503
         health = client.get("/v1/health")
         assert health.status_code == 503 and health.json()["database"] == "unavailable"

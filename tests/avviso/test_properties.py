@@ -136,7 +136,7 @@ def test_reader_names_file_line_and_column(tmp_path, registry, dul):
     cells[header.index("gender")] = "X"
     lines[7] = ",".join(cells)
     path.write_text("\n".join(lines) + "\n")
-    with pytest.raises(PopulationError, match=r"p\.csv:8: column 'gender': 'X' is not one of"):
+    with pytest.raises(PopulationError, match=r"p\.csv:8: column 'gender': 'X' non è uno tra"):
         sim.run([dul], path, AS_OF, workers=1)
     code = main(["simulate", f"{DUL}@2013", "--population", str(path), "--as-of", "2014-03-01", "--workers", "2"])
     assert code == 2

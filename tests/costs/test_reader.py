@@ -43,4 +43,4 @@ def test_reader_caps_and_places():
     assert r.number("5", ("q",), maximum=Decimal(4)) is None
     assert r.number("1.234", ("q",)) is None
     messages = [p.message for p in r.problems]
-    assert "at most 4" in messages[0] and "decimal places" in messages[1]
+    assert "al massimo 4" in messages[0] and "cifre decimali" in messages[1]

@@ -1,0 +1,90 @@
+"""The language of each request: its ``lang`` query field, else its Accept-Language header, else Italian.
+
+``RequestLanguage`` (ASGI middleware, outermost) sets it in the request's own context
+(``engine.i18n`` keeps the language in a ``ContextVar``), so every message built while the
+request is handled, in the event loop or in a worker thread (``asyncio.to_thread`` and
+Starlette's thread pool copy the context), speaks the caller's language, and two requests in
+different languages at once cannot swap. The server's own locale (LANG) is not the caller's
+wish: with neither field nor header the answer is Italian. The web console speaks Italian only.
+"""
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from engine.i18n import DEFAULT_LANGUAGE, LANGUAGES, using
+
+ACCEPT_LANGUAGE_DOC = ("Language of the human-readable texts of the answer (error details included): "
+                       "`it` (default) or `en`, as in `Accept-Language: en-GB,en;q=0.9`. Error codes stay "
+                       "English identifiers.")
+_CONSOLE = "/console"
+
+
+def accepted(header: str | None) -> str | None:
+    """The language almp speaks that ``header`` (an Accept-Language value) prefers, or None.
+
+    The range with the highest q wins, the first one on a tie; ``en-GB`` counts as ``en``, ``*``
+    as Italian; ``q=0`` (or a q that is not a number from 0 to 1) excludes a range.
+    """
+    if not header:
+        return None
+    best, best_q = None, 0.0
+    for part in header.split(",", 32)[:32]:  # a header of thousands of ranges is not read to the end
+        tag, _, params = part.partition(";")
+        primary = tag.strip().split("-", 1)[0].lower()
+        if primary == "*":
+            lang = DEFAULT_LANGUAGE
+        elif primary in LANGUAGES:
+            lang = primary
+        else:
+            continue
+        q = 1.0
+        params = params.strip()
+        if params:
+            name, _, value = params.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value.split(";", 1)[0].strip())
+                except ValueError:
+                    continue
+                if not 0 <= q <= 1:
+                    continue
+        if q > best_q:
+            best, best_q = lang, q
+            if q == 1.0:
+                break  # nothing later can beat it: ties go to the first
+    return best
+
+
+def _query_lang(query_string: bytes) -> str | None:
+    if b"lang=" not in query_string:
+        return None
+    for name, value in parse_qsl(query_string.decode("latin-1")):
+        if name == "lang" and value in LANGUAGES:
+            return value
+    return None
+
+
+def scope_language(scope) -> str:
+    """The language a request asks for (see the module docstring)."""
+    if scope.get("path", "").startswith(_CONSOLE):
+        return DEFAULT_LANGUAGE
+    asked = _query_lang(scope.get("query_string") or b"")
+    if asked:
+        return asked
+    for name, value in scope.get("headers") or ():
+        if name == b"accept-language":
+            return accepted(value.decode("latin-1")) or DEFAULT_LANGUAGE
+    return DEFAULT_LANGUAGE
+
+
+class RequestLanguage:
+    """ASGI middleware: each HTTP request is handled in the language it asks for."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        with using(scope_language(scope)):
+            await self.app(scope, receive, send)
