@@ -15,7 +15,8 @@ from .catalogue import Catalogue, catalogue_from_bundle, uses_catalogue
 from ..errors import Code, PolicyErrors
 from ..expr import nodes
 from ..expr.checker import Checker, ExprTypeError
-from ..suggest import suggest
+from ..i18n import _
+from ..suggest import closest
 from ..expr.evaluator import compile_expr
 from ..expr.parser import ExprSyntaxError, parse
 from ..expr.types import DECIMAL
@@ -139,8 +140,8 @@ def compile_costs(c, env: dict, band_ids: list, ordinals: dict) -> Costs | None:
     bprov = basket.get("provenance") or root_prov
     outcomes_raw = data.get("outcomes")
     if outcomes_raw is not None and "basket" not in data:
-        c.fail(Code.POLICY_BASKET_ERROR, "outcome payments need a basket holding the service they pay",
-               ("outcomes",), "add basket: with the a_risultato service")
+        c.fail(Code.POLICY_BASKET_ERROR, _("outcome payments need a basket holding the service they pay"),
+               ("outcomes",), _("add basket: with the a_risultato service"))
     services = []
     seen: dict[str, int] = {}
     for i, raw in enumerate(basket.get("services", [])):
@@ -152,10 +153,11 @@ def compile_costs(c, env: dict, band_ids: list, ordinals: dict) -> Costs | None:
         for j, code in enumerate(svc.cost.base):
             path = ("basket", "services", svc.index, "cost", "base", j)
             if code not in codes:
-                c.fail(Code.POLICY_BASKET_ERROR, f"flat-rate base '{code}' is not a service of this basket", path,
-                       suggest(code, codes) or "name services listed under basket.services")
+                c.fail(Code.POLICY_BASKET_ERROR, _("flat-rate base '{code}' is not a service of this basket",
+                                                   code=code), path,
+                       _near(code, codes) or _("name services listed under basket.services"))
             elif codes[code].cost.option == "flat_rate":
-                c.fail(Code.POLICY_BASKET_ERROR, "a flat rate cannot be the base of another flat rate", path)
+                c.fail(Code.POLICY_BASKET_ERROR, _("a flat rate cannot be the base of another flat rate"), path)
     validity = basket.get("validity", "band")
     validity_months = extension = None
     if isinstance(validity, dict):
@@ -163,12 +165,12 @@ def compile_costs(c, env: dict, band_ids: list, ordinals: dict) -> Costs | None:
         validity_months = _whole(c, validity.get("months"), ("basket", "validity", "months"), vprov)
         extension = _whole(c, validity.get("extension_months"), ("basket", "validity", "extension_months"), vprov)
     elif band_ids == [] and "basket" in data:
-        c.fail(Code.POLICY_BASKET_ERROR, "without bands the validity of a voucher must be given",
-               ("basket", "validity"), "write validity: {months: {value: 6, source: ..., status: ...}}")
+        c.fail(Code.POLICY_BASKET_ERROR, _("without bands the validity of a voucher must be given"),
+               ("basket", "validity"), _("write validity: {months: {value: 6, source: ..., status: ...}}"))
     dote = basket.get("dote", "band" if band_ids else "none")
     if dote == "band" and not band_ids:
-        c.fail(Code.POLICY_BASKET_ERROR, "dote: band needs bands with benefit.amount", ("basket", "dote"),
-               "write dote: none, or declare bands")
+        c.fail(Code.POLICY_BASKET_ERROR, _("dote: band needs bands with benefit.amount"), ("basket", "dote"),
+               _("write dote: none, or declare bands"))
 
     outcomes = None
     reads: set = set()
@@ -176,9 +178,10 @@ def compile_costs(c, env: dict, band_ids: list, ordinals: dict) -> Costs | None:
         outcomes, reads = _outcomes(c, catalogue, outcomes_raw, env, band_ids, codes, root_prov, ordinals)
     for svc in services:
         if svc.cost.option == "outcome" and (outcomes is None or outcomes.service != svc.code):
-            c.fail(Code.POLICY_BASKET_ERROR, f"service '{svc.code}' is paid on outcome but no outcomes: section "
-                   "names it", ("basket", "services", svc.index, "cost", "option"),
-                   f"add outcomes: {{service: {svc.code}, rules: [...]}}")
+            c.fail(Code.POLICY_BASKET_ERROR, _("service '{code}' is paid on outcome but no outcomes: section "
+                                               "names it", code=svc.code),
+                   ("basket", "services", svc.index, "cost", "option"),
+                   _("add outcomes: {{service: {code}, rules: [...]}}", code=svc.code))
     raw_rounding = data.get("rounding") or {}
     rounding = raw_rounding.get("rule", "cent_half_up")
     if raw_rounding:
@@ -188,14 +191,24 @@ def compile_costs(c, env: dict, band_ids: list, ordinals: dict) -> Costs | None:
     return Costs(tuple(services), dote, validity_months, extension, outcomes, catalogue, rounding, frozenset(reads))
 
 
+def _near(word: str, options) -> str:
+    near = closest(word, options)
+    return _("did you mean '{name}'?", name=near) if near else ""
+
+
+def _bands_are(band_ids) -> str:
+    return _("bands are {bands}", bands=", ".join(band_ids)) if band_ids else _("no bands are declared")
+
+
 def _money(c, raw, path, prov) -> Figure | None:
     fig = c.figure(raw, path, prov)
     if fig is None:
         return None
     value = fig.value
     if value is None or isinstance(value, bool) or not isinstance(value, (int, Decimal)) or value < 0:
-        c.fail(Code.POLICY_VALUE_ERROR, "a money figure needs a value of zero or more (a placeholder keeps a "
-               "working value)", path, "write value: 12.50 and, if not confirmed, status: placeholder")
+        c.fail(Code.POLICY_VALUE_ERROR, _("a money figure needs a value of zero or more (a placeholder keeps a "
+                                          "working value)"), path,
+               _("write value: 12.50 and, if not confirmed, status: placeholder"))
         return None
     return replace(fig, value=Decimal(value))
 
@@ -205,7 +218,7 @@ def _whole(c, raw, path, prov) -> Figure | None:
     if fig is None:
         return None
     if not isinstance(fig.value, int) or isinstance(fig.value, bool) or fig.value < 0:
-        c.fail(Code.POLICY_VALUE_ERROR, "must be a whole number of zero or more", path)
+        c.fail(Code.POLICY_VALUE_ERROR, _("must be a whole number of zero or more"), path)
         return None
     return fig
 
@@ -214,12 +227,12 @@ def _service(c, catalogue: Catalogue, raw: dict, path, index, bprov, band_ids, s
     code = raw["code"]
     national = code in catalogue.services
     if not national and not raw.get("label"):
-        c.fail(Code.POLICY_BASKET_ERROR, f"'{code}' is not a code of the national catalogue", path + ("code",),
-               suggest(code, catalogue.services) or
-               "use a code of policies/national/services.yaml, or give the programme's own service a label")
+        c.fail(Code.POLICY_BASKET_ERROR, _("'{code}' is not a code of the national catalogue", code=code),
+               path + ("code",), _near(code, catalogue.services) or
+               _("use a code of policies/national/services.yaml, or give the programme's own service a label"))
     if code in seen:
-        c.fail(Code.POLICY_DUPLICATE_ID, f"service '{code}' is listed twice in the basket", path + ("code",),
-               f"already at basket.services[{seen[code]}]")
+        c.fail(Code.POLICY_DUPLICATE_ID, _("service '{code}' is listed twice in the basket", code=code),
+               path + ("code",), _("already at basket.services[{index}]", index=seen[code]))
     seen[code] = index
     label = raw.get("label") or (catalogue.services[code].label if national else code)
     bands = raw.get("bands")
@@ -227,8 +240,8 @@ def _service(c, catalogue: Catalogue, raw: dict, path, index, bprov, band_ids, s
         bands = tuple(str(b) for b in bands)
         for j, band in enumerate(bands):
             if band not in band_ids:
-                c.fail(Code.POLICY_BASKET_ERROR, f"unknown band '{band}'", path + ("bands", j),
-                       suggest(band, band_ids) or f"bands are {', '.join(band_ids) or 'not declared'}")
+                c.fail(Code.POLICY_BASKET_ERROR, _("unknown band '{band}'", band=band), path + ("bands", j),
+                       _near(band, band_ids) or _bands_are(band_ids))
     prov = raw.get("provenance") or bprov
     reference = c.reference(raw.get("reference"), path + ("reference",))
     mode = raw["mode"]
@@ -243,17 +256,19 @@ def _service(c, catalogue: Catalogue, raw: dict, path, index, bprov, band_ids, s
     needs = {"unit_cost": ("rate",), "lump_sum": ("amount",), "flat_rate": ("percent", "base")}.get(option, ())
     for key in needs:
         if key not in cost_raw:
-            c.fail(Code.POLICY_BASKET_ERROR, f"a {option} needs '{key}'", cpath, f"add {key}: to the cost")
+            c.fail(Code.POLICY_BASKET_ERROR, _("a {option} needs '{key}'", option=option, key=key), cpath,
+                   _("add {key}: to the cost", key=key))
     if option == "outcome" and mode != "a_risultato":
-        c.fail(Code.POLICY_BASKET_ERROR, "an outcome payment is made a_risultato", path + ("mode",),
-               "write mode: a_risultato")
+        c.fail(Code.POLICY_BASKET_ERROR, _("an outcome payment is made a_risultato"), path + ("mode",),
+               _("write mode: a_risultato"))
     if mode == "free" and option != "none":
-        c.fail(Code.POLICY_BASKET_ERROR, "a free service has no cost option", cpath, "remove cost: or change mode")
+        c.fail(Code.POLICY_BASKET_ERROR, _("a free service has no cost option"), cpath,
+               _("remove cost: or change mode"))
     if mode != "free" and option == "none":
-        c.fail(Code.POLICY_BASKET_ERROR, f"a service paid {mode} needs a cost option", cpath,
-               f"write cost: {{option: one of {', '.join(OPTIONS[:4])}}}")
+        c.fail(Code.POLICY_BASKET_ERROR, _("a service paid {mode} needs a cost option", mode=mode), cpath,
+               _("write cost: {{option: one of {options}}}", options=", ".join(OPTIONS[:4])))
     if percent is not None and percent.value > 100:
-        c.fail(Code.POLICY_VALUE_ERROR, "a flat rate is a percentage of at most 100", cpath + ("percent",))
+        c.fail(Code.POLICY_VALUE_ERROR, _("a flat rate is a percentage of at most 100"), cpath + ("percent",))
     cost = CostOption(option, cost_raw.get("unit", "unit" if option == "lump_sum" else "hour"),
                       amount if option == "lump_sum" else rate, group_rate, percent,
                       tuple(cost_raw.get("base", [])), c.reference(cost_raw.get("reference"), cpath + ("reference",)))
@@ -268,15 +283,16 @@ def _outcomes(c, catalogue, raw, env, band_ids, codes, root_prov, ordinals):
     prov = raw.get("provenance") or root_prov
     service = raw["service"]
     if service not in codes:
-        c.fail(Code.POLICY_BASKET_ERROR, f"outcome service '{service}' is not in the basket", path + ("service",),
-               suggest(service, codes) or "list it under basket.services with cost: {option: outcome}")
+        c.fail(Code.POLICY_BASKET_ERROR, _("outcome service '{service}' is not in the basket", service=service),
+               path + ("service",),
+               _near(service, codes) or _("list it under basket.services with cost: {option: outcome}"))
     elif codes[service].cost.option != "outcome":
-        c.fail(Code.POLICY_BASKET_ERROR, f"basket service '{service}' must have cost: {{option: outcome}}",
-               path + ("service",))
+        c.fail(Code.POLICY_BASKET_ERROR, _("basket service '{service}' must have cost: {{option: outcome}}",
+                                           service=service), path + ("service",))
     part_time = c.figure(raw.get("part_time_min"), path + ("part_time_min",), prov)
     if part_time is not None and not (isinstance(part_time.value, (int, Decimal)) and 0 < part_time.value <= 1):
-        c.fail(Code.POLICY_VALUE_ERROR, "part_time_min is a share between 0 and 1", path + ("part_time_min",),
-               "write 0.5 for half of normal hours")
+        c.fail(Code.POLICY_VALUE_ERROR, _("part_time_min is a share between 0 and 1"), path + ("part_time_min",),
+               _("write 0.5 for half of normal hours"))
         part_time = None
     reference = c.reference(raw.get("reference"), path + ("reference",))
     rules, reads = [], set()
@@ -288,8 +304,9 @@ def _outcomes(c, catalogue, raw, env, band_ids, codes, root_prov, ordinals):
         regions = None
         if group is not None:
             if group not in catalogue.region_groups:
-                c.fail(Code.POLICY_BASKET_ERROR, f"unknown region group '{group}'", rpath + ("region_group",),
-                       suggest(group, catalogue.region_groups) or "declare it in policies/national/region-groups.yaml")
+                c.fail(Code.POLICY_BASKET_ERROR, _("unknown region group '{group}'", group=group),
+                       rpath + ("region_group",), _near(group, catalogue.region_groups)
+                       or _("declare it in policies/national/region-groups.yaml"))
             else:
                 regions = catalogue.region_groups[group].regions
         amount = rraw["amount"]
@@ -297,7 +314,7 @@ def _outcomes(c, catalogue, raw, env, band_ids, codes, root_prov, ordinals):
         aprov = amount.get("provenance") or rprov
         kinds = [k for k in ("formula", "by_band", "fixed") if k in amount]
         if len(kinds) != 1:
-            c.fail(Code.POLICY_BASKET_ERROR, "an outcome amount is exactly one of formula, by_band or fixed", apath)
+            c.fail(Code.POLICY_BASKET_ERROR, _("an outcome amount is exactly one of formula, by_band or fixed"), apath)
         minimum = _money(c, amount.get("min"), apath + ("min",), aprov)
         maximum = _money(c, amount.get("max"), apath + ("max",), aprov)
         fixed = _money(c, amount.get("fixed"), apath + ("fixed",), aprov)
@@ -306,8 +323,8 @@ def _outcomes(c, catalogue, raw, env, band_ids, codes, root_prov, ordinals):
             by_band = {}
             for band, fraw in amount["by_band"].items():
                 if str(band) not in band_ids:
-                    c.fail(Code.POLICY_BASKET_ERROR, f"unknown band '{band}'", apath + ("by_band", band),
-                           suggest(str(band), band_ids) or f"bands are {', '.join(band_ids) or 'not declared'}")
+                    c.fail(Code.POLICY_BASKET_ERROR, _("unknown band '{band}'", band=band), apath + ("by_band", band),
+                           _near(str(band), band_ids) or _bands_are(band_ids))
                 by_band[str(band)] = _money(c, fraw, apath + ("by_band", band), aprov)
         fn = None
         if "formula" in amount:
@@ -322,7 +339,7 @@ def _outcomes(c, catalogue, raw, env, band_ids, codes, root_prov, ordinals):
             if share is not None and after is not None:
                 instalments.append(Instalment(share, after, iraw.get("label", "")))
         if instalments and sum(Decimal(x.share.value or 0) for x in instalments) != 1:
-            c.fail(Code.POLICY_VALUE_ERROR, "instalment shares must add up to 1", rpath + ("instalments",))
+            c.fail(Code.POLICY_VALUE_ERROR, _("instalment shares must add up to 1"), rpath + ("instalments",))
         rules.append(OutcomeRule(
             i, rraw["id"], rraw["label"], tuple(rraw["contract_types"]),
             _whole(c, rraw.get("min_months"), rpath + ("min_months",), rprov),
@@ -346,8 +363,9 @@ def _formula(c, text, path, env, minimum, maximum, ordinals):
     bounds = {"m": minimum, "M": maximum}
     for name in sorted(read & set(FORMULA_NAMES)):
         if bounds[name] is None:
-            c.fail(Code.POLICY_BASKET_ERROR, f"the formula reads '{name}' but the amount has no "
-                   f"'{FORMULA_NAMES[name]}'", path, f"add {FORMULA_NAMES[name]}: to the amount")
+            c.fail(Code.POLICY_BASKET_ERROR, _("the formula reads '{name}' but the amount has no '{bound}'",
+                                               name=name, bound=FORMULA_NAMES[name]), path,
+                   _("add {bound}: to the amount", bound=FORMULA_NAMES[name]))
             return None, set()
     node = nodes.substitute(node, {k: bounds[k].value for k in read & set(FORMULA_NAMES)})
     return compile_expr(node, ordinals), read - set(FORMULA_NAMES)

@@ -105,16 +105,16 @@ def test_policy_without_basket_is_an_input_error(registry):
 
 
 @pytest.mark.parametrize("old, new, message", [
-    ("    - code: c\n", "    - code: cc\n", "'cc' is not a code of the national catalogue"),
-    ("      region_group: less_developed\n", "      region_group: less_developd\n", "unknown region group"),
-    ('bands: ["2"]', 'bands: ["3"]', "unknown band '3'"),
+    ("    - code: c\n", "    - code: cc\n", "'cc' non è un codice del catalogo nazionale"),
+    ("      region_group: less_developed\n", "      region_group: less_developd\n", "gruppo di regioni sconosciuto"),
+    ('bands: ["2"]', 'bands: ["3"]', "fascia sconosciuta '3'"),
     ("(profiling_index - 0.5)", '(employment_status - 0.5)', "must be a number"),
     ("(profiling_index - 0.5)", "(age_x - 0.5)", "'age_x' non è né un fatto di questa policy né uno dei suoi parametri"),
-    ("base: [a, c]", "base: [a, q]", "flat-rate base 'q'"),
-    ("      cost: {option: outcome}\n", "      cost: {option: unit_cost, rate: 3}\n", "must have cost: {option: outcome}"),
-    ("outcomes:\n  service: e\n", "outcomes:\n  service: g\n", "no outcomes: section names it"),
+    ("base: [a, c]", "base: [a, q]", "la base forfettaria 'q'"),
+    ("      cost: {option: outcome}\n", "      cost: {option: unit_cost, rate: 3}\n", "deve avere cost: {option: outcome}"),
+    ("outcomes:\n  service: e\n", "outcomes:\n  service: g\n", "nessuna sezione outcomes: lo indica"),
     ("rate: 32.00, group_rate", "rate: {value: null, status: placeholder, missing: x}, group_rate",
-     "a money figure needs a value"),
+     "un importo richiede un valore"),
 ])
 def test_basket_errors_point_at_the_field(tmp_path, old, new, message):
     assert old in PROGRAMME
@@ -126,11 +126,20 @@ def test_basket_errors_point_at_the_field(tmp_path, old, new, message):
     assert all(e.location.line > 0 for e in exc.value.errors)
 
 
+def test_basket_errors_are_english_on_request(tmp_path):
+    from engine.i18n import using
+    root = make_tree(tmp_path, PROGRAMME.replace("    - code: g\n", "    - code: gg\n", 1))
+    with using("en"), pytest.raises(PolicyErrors) as exc:
+        Registry.load(root)
+    assert any("'gg' is not a code of the national catalogue" in e.message and "did you mean 'g'" in e.hint
+               for e in exc.value.errors)
+
+
 def test_suggests_a_close_service_code(tmp_path):
     root = make_tree(tmp_path, PROGRAMME.replace("    - code: g\n", "    - code: gg\n", 1))
     with pytest.raises(PolicyErrors) as exc:
         Registry.load(root)
-    assert any("did you mean 'g'" in e.hint for e in exc.value.errors)
+    assert any("intendevi 'g'" in e.hint for e in exc.value.errors)
 
 
 def test_replay_from_bundle_keeps_basket_and_hash(scratch):
