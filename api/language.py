@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-from engine.i18n import DEFAULT_LANGUAGE, LANGUAGES, using
+from engine.i18n import DEFAULT_LANGUAGE, LANGUAGES, enter, leave
 
 ACCEPT_LANGUAGE_DOC = ("Language of the human-readable texts of the answer (error details included): "
                        "`it` (default) or `en`, as in `Accept-Language: en-GB,en;q=0.9`. Error codes stay "
@@ -86,5 +86,8 @@ class RequestLanguage:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        with using(scope_language(scope)):
+        token = enter(scope_language(scope))
+        try:
             await self.app(scope, receive, send)
+        finally:
+            leave(token)

@@ -4,6 +4,7 @@ The whole API (import from ``engine.i18n``)::
 
     set_language("en")            # the language of this context (the CLI's --lang; the API's request)
     language(explicit=None)       # "it" or "en": explicit, else set_language, else ALMP_LANG/LC_ALL/LC_MESSAGES/LANG
+    with using("en"): ...         # a block in English (token = enter("en") ... leave(token): the same, per request)
     _("{n} people", n=3)          # translate a message (gettext catalogue) and fill its {fields}
     ngettext("{n} error", "{n} errors", n, n=n)
     money(Decimal("1800"))        # "1.800,00 €"        (en: "€1,800.00")
@@ -76,6 +77,16 @@ def set_language(lang: str | None) -> str:
         raise LanguageError(f"unsupported language {lang!r}: use one of {', '.join(LANGUAGES)}")
     _current.set(norm)
     return norm
+
+
+def enter(lang: str) -> contextvars.Token:
+    """Speak ``lang`` (already one of LANGUAGES) in this context until ``leave(token)``: the service's
+    per-request path, without set_language's parsing."""
+    return _current.set(lang)
+
+
+def leave(token: contextvars.Token) -> None:
+    _current.reset(token)
 
 
 def language(explicit: str | None = None) -> str:
@@ -235,7 +246,7 @@ def edition_name(edition) -> str:
 
 __all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "LanguageError", "set_language", "language", "translations", "_",
            "ngettext", "N_", "money", "number", "percent", "date", "quantity", "duration", "join",
-           "edition_name", "render_error", "excerpt", "using"]
+           "edition_name", "render_error", "excerpt", "using", "enter", "leave"]
 
 
 ECHO_LIMIT = 120  # characters of a person's own text shown back in a message
