@@ -62,7 +62,8 @@ def clean_purpose(text: str | None) -> str:
         return UNSPECIFIED
     text = " ".join(text.split())
     if not PURPOSE_PATTERN.match(text):
-        raise BadPurpose(f"a purpose is 1 to {MAX_PURPOSE} printable characters")
+        from engine.i18n import _
+        raise BadPurpose(_("a purpose is 1 to {limit} printable characters", limit=MAX_PURPOSE))
     return text
 
 

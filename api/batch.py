@@ -17,9 +17,11 @@ from sqlalchemy import exc as sa_exc
 
 from engine.decide.partial import evaluate_available
 from engine.errors import InputErrors, PolicyNotFound
+from engine.i18n import _
 
 from . import batch_columns, jsontext, subjects
 from .limits import error_items, text_problems
+from .problems import validation_message
 from .screening import pending_eligibility
 from .store import bulk
 from .store.repository import AppendedRow, IdempotencyConflict
@@ -44,13 +46,14 @@ async def read_lines(stream) -> list[bytes]:
     async for chunk in stream:
         buffer += chunk
         if len(buffer) > MAX_BODY_BYTES:
-            raise BatchTooLarge(f"the body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB")
+            raise BatchTooLarge(_("the body is larger than {mib} MiB", mib=MAX_BODY_BYTES // (1024 * 1024)))
     lines = [line for line in bytes(buffer).split(b"\n") if line.strip()]
     if len(lines) > MAX_LINES:
-        raise BatchTooLarge(f"at most {MAX_LINES} persons per request, got {len(lines)}; split the batch")
+        raise BatchTooLarge(_("at most {limit} persons per request, got {count}; split the batch",
+                              limit=MAX_LINES, count=len(lines)))
     for number, line in enumerate(lines, 1):
         if len(line) > MAX_LINE_BYTES:
-            raise BatchTooLarge(f"line {number} is longer than {MAX_LINE_BYTES // 1024} KiB")
+            raise BatchTooLarge(_("line {number} is longer than {kib} KiB", number=number, kib=MAX_LINE_BYTES // 1024))
     return lines
 
 
@@ -63,10 +66,12 @@ def _parse(number: int, raw: bytes, model):
     try:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return _error(number, None, 422, [{"loc": ["line", number], "msg": f"invalid JSON: {exc}",
-                                           "type": "json_invalid"}])
+        where = (_("invalid JSON at column {column}", column=exc.colno) if isinstance(exc, json.JSONDecodeError)
+                 else _("the line is not UTF-8 text"))
+        return _error(number, None, 422, [{"loc": ["line", number], "msg": where, "type": "json_invalid"}])
     except (ValueError, RecursionError):  # an integer of too many digits, nesting too deep
-        return _error(number, None, 422, [{"loc": ["line", number], "msg": "invalid JSON", "type": "json_invalid"}])
+        return _error(number, None, 422, [{"loc": ["line", number], "msg": _("invalid JSON"),
+                                           "type": "json_invalid"}])
     bad_text = text_problems(data, ("line", number))
     if bad_text:
         return _error(number, None, 422, [{"loc": list(p.path), "msg": p.message, "type": p.code} for p in bad_text])
@@ -74,7 +79,7 @@ def _parse(number: int, raw: bytes, model):
     try:
         request = model.model_validate(data)
     except ValidationError as exc:
-        return _error(number, ref, 422, [{"loc": ["line", number, *e.get("loc", ())], "msg": e.get("msg", ""),
+        return _error(number, ref, 422, [{"loc": ["line", number, *e.get("loc", ())], "msg": validation_message(e),
                                           "type": e.get("type", "")} for e in exc.errors()])
     return request.model_dump(), ref
 
@@ -174,11 +179,11 @@ async def _outcomes(service, pendings: list) -> list:
 def _line(number: int, ref, outcome) -> dict:
     if isinstance(outcome, IdempotencyConflict):
         return _error(number, ref, 409, [{"loc": ["line", number], "type": "idempotency_conflict",
-                                          "msg": f"Idempotency-Key '{outcome}' was already used with "
-                                                 "another request body"}])
+                                          "msg": _("Idempotency-Key '{key}' was already used with "
+                                                   "another request body", key=outcome)}])
     if isinstance(outcome, PersonalDataErased):  # a retry of a decision whose subject was erased since
         return _error(number, ref, 410, [{"loc": ["line", number], "type": "personal_data_erased",
-                                          "msg": f"decision {outcome.decision_id}: personal data erased"}])
+                                          "msg": _("decision {id}: personal data erased", id=outcome.decision_id)}])
     if isinstance(outcome, Exception):
         raise outcome
     return _answer(number, ref, outcome)
@@ -205,9 +210,9 @@ async def answer_lines(service, lines: list[bytes], model, *, caller: str, idemp
             number, ref = next(((n, r) for n, r, p, _, _ in decided if p is not None), decided[0][:2])
             yield (jsontext.canonical(_error(number, ref, 503, [{
                 "loc": ["line", number], "type": "store_unavailable",
-                "msg": "the decision store is unavailable: this line was not stored, and the lines after "
-                       "it may not have been. Retry from this line with the same Idempotency-Key "
-                       "(lines already stored are answered again, never stored twice)"}])) + "\n").encode("utf-8")
+                "msg": _("the decision store is unavailable: this line was not stored, and the lines after "
+                         "it may not have been. Retry from this line with the same Idempotency-Key "
+                         "(lines already stored are answered again, never stored twice)")}])) + "\n").encode("utf-8")
             return
         out = []
         for number, ref, pending, error, fast in decided:

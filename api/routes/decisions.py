@@ -5,6 +5,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Header, Request, Response
 
+from engine.i18n import _
+
 from .. import integrity
 from ..deps import Auditor, Evaluator, ServiceDep
 from ..integrity import CheckedDecisionOut
@@ -111,8 +113,8 @@ def get_decision(decision_id: str, request: Request, service: ServiceDep, key: A
 async def _no_null_body(request: Request) -> None:
     # FastAPI reads a JSON null as "no body" (an exact replay); a body, when sent, is an object.
     if (await request.body()).strip() == b"null":
-        raise BodyProblems([{"loc": ["body"], "msg": "the body, when sent, must be a JSON object: {} or "
-                                                     "{\"version\": \"...\"}", "type": "model_attributes_type"}])
+        raise BodyProblems([{"loc": ["body"], "msg": _("the body, when sent, must be a JSON object: {} or "
+                                                       "{\"version\": \"...\"}"), "type": "model_attributes_type"}])
 
 
 def replay(decision_id: str, service: ServiceDep, key: Auditor, purpose: Purpose,

@@ -6,6 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query
 
+from engine.i18n import _
+
 from .. import access
 from ..deps import Auditor, ServiceDep
 from ..exact_json import ExactJSONResponse, ExactJSONRoute
@@ -32,7 +34,7 @@ async def read_purpose(x_purpose: Annotated[str | None, Header(alias="X-Purpose"
         return access.clean_purpose(x_purpose if x_purpose is not None else purpose)
     except access.PurposeRequired:
         raise HTTPException(428, {"code": "purpose_required",
-                                  "msg": "say why this decision is read: header X-Purpose or query field purpose"})
+                                  "msg": _("say why this decision is read: header X-Purpose or query field purpose")})
     except access.BadPurpose as exc:
         raise HTTPException(422, [{"loc": ["header", "X-Purpose"], "msg": str(exc), "type": "purpose_invalid"}])
 

@@ -165,12 +165,12 @@ def build_statement(record: DecisionRecord, policy, authority: Authority | None,
                     comparison: dict | None = None) -> dict:
     """The statement of ``record`` decided under ``policy`` (compiled from the stored edition texts)."""
     if record.kind not in KINDS:
-        raise StatementError("unknown_kind", f"no statement for decisions of kind '{record.kind}'")
+        raise StatementError("unknown_kind", i18n._("no statement for decisions of kind '{kind}'", kind=record.kind))
     version = record.template_version or TEMPLATE_VERSION
     if version not in TEMPLATE_VERSIONS:
         raise StatementError("template_unavailable",
-                             f"statement template version '{version}' is not available in this build "
-                             f"(available: {', '.join(TEMPLATE_VERSIONS)})")
+                             i18n._("statement template version '{version}' is not available in this build "
+                                    "(available: {versions})", version=version, versions=", ".join(TEMPLATE_VERSIONS)))
     lang = i18n.language(lang)
     return _Builder(record, policy, authority, version, lang, comparison).build()
 
@@ -261,8 +261,8 @@ class _Builder:
         decision = evaluate(self.p, person, as_of, ReferenceBackend(self.p))
         stored_band = (self.r.result.get("band") or {}).get("id")
         if decision["eligible"] != self.r.result.get("eligible") or (decision["band"] or {}).get("id") != stored_band:
-            raise StatementError("record_mismatch", "the stored result does not match its edition and input; "
-                                 "replay the decision to see the differences")
+            raise StatementError("record_mismatch", i18n._("the stored result does not match its edition and input; "
+                                                           "replay the decision to see the differences"))
         return decision, decision["trace"], person
 
     def heading(self) -> dict:

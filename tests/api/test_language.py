@@ -134,3 +134,16 @@ def test_a_statement_follows_accept_language_unless_lang_is_given(client):
     assert client.get(url, headers=headers("audit")).json()["lang"] == "it"
     pinned = client.get(url + "?lang=it", headers=headers("audit", **{"Accept-Language": "en"}))
     assert pinned.json()["lang"] == "it"
+
+
+def test_each_batch_line_is_answered_in_the_request_language(client):
+    import json
+    line = json.dumps(BAD_DATE) + "\n" + "{not json\n"
+    for lang, words in (("en", ["expected a date YYYY-MM-DD", "invalid JSON at column 2"]),
+                        (None, ["attesa una data nel formato AAAA-MM-GG", "JSON non valido alla colonna 2"])):
+        more = {"Accept-Language": lang} if lang else {}
+        response = client.post("/v1/eligibility/batch", content=line.encode(),
+                               headers=headers("evaluate", **{"Content-Type": "application/x-ndjson", **more}))
+        assert response.status_code == 200
+        answers = [json.loads(text) for text in response.text.splitlines()]
+        assert [a["detail"][0]["msg"] for a in answers] == words
