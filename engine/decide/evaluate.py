@@ -14,7 +14,7 @@ from ..policy.model import Figure, Policy, Rule
 from ..policy.reader import FactReader
 from ..money import money_text
 from ..version import ENGINE_VERSION
-from .trace import Trace, TracePlan
+from .trace import Trace, TracePlan, plain as _plain
 
 
 def prepare_facts(policy: Policy, raw: dict, as_of: dt.date, path: tuple | None = None) -> dict:
@@ -208,14 +208,11 @@ class _Explainer:
                      self.trace_plan.marks(fired, banded, with_bands))
 
     def values(self, env: dict) -> tuple:
-        """The facts the rules read (``reads``), made JSON-ready."""
+        """The facts the rules read (``reads``), as they are (the trace makes them JSON-ready when rendered)."""
         try:
-            values = self.read(env)
+            return self.read(env)
         except (KeyError, TypeError):  # a fact left out (read as null), or fewer than two facts read
-            values = tuple(map(env.get, self.reads))
-        if not _AS_IS.issuperset(map(type, values)):
-            values = tuple(value if type(value) in _AS_IS else _plain(value) for value in values)
-        return values
+            return tuple(map(env.get, self.reads))
 
     def outcome(self, fired: frozenset, banded: frozenset, points: int) -> "_Outcome":
         """What a decision with these fired rules and points answers, besides its facts."""
@@ -304,16 +301,3 @@ def _money(fig: Figure | None):
     if fig is None or fig.value is None:
         return None
     return money_text(fig.value)
-
-
-_AS_IS = frozenset({str, int, bool, type(None)})  # JSON-ready as they are (``_plain`` returns them)
-
-
-def _plain(value):
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, tuple):
-        return list(value)
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    return str(value)

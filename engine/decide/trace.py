@@ -12,6 +12,7 @@ by rule before (``tests/decide/test_trace.py``).
 """
 from __future__ import annotations
 
+import datetime as dt
 from operator import itemgetter
 
 from .. import jsonwrite
@@ -80,8 +81,9 @@ class Marks:
 
 
 class Trace:
-    """The trace of one decision: its fact values (in ``plan.names`` order; ``points`` is ``None``
-    unless the bands are in the trace) and its marks. ``entries()`` gives fresh dicts on every call."""
+    """The trace of one decision: its fact values as read (in ``plan.names`` order; ``points`` is
+    ``None`` unless the bands are in the trace), made JSON-ready (``plain``) when rendered, and its
+    marks. ``entries()`` gives fresh dicts on every call."""
 
     __slots__ = ("plan", "values", "marks")
 
@@ -92,7 +94,8 @@ class Trace:
     def facts(self) -> dict:
         """The facts the trace shows, by name (a fresh dict)."""
         with_bands = self.marks.with_bands
-        return {name: value for name, value in zip(self.plan.names, self.values) if with_bands or name != "points"}
+        return {name: value for name, value in zip(self.plan.names, self._plain_values())
+                if with_bands or name != "points"}
 
     @property
     def fired(self) -> frozenset:
@@ -106,8 +109,11 @@ class Trace:
     def with_bands(self) -> bool:
         return self.marks.with_bands
 
+    def _plain_values(self) -> tuple:
+        return tuple(value if type(value) in _AS_IS else plain(value) for value in self.values)
+
     def entries(self) -> list[dict]:
-        values, marks = self.values, self.marks
+        values, marks = self._plain_values(), self.marks
         fired = marks.fired
         out = []
         for key, static, reads, points in self.plan.stage1:
@@ -171,8 +177,24 @@ _FACTS = _Placeholder()
 _FACTS_TEXT = '"\x00facts\x00"'
 
 
+_AS_IS = frozenset({str, int, bool, type(None)})  # JSON-ready as they are (``plain`` returns them)
+
+
+def plain(value):
+    """A fact value made JSON-ready: dates as ISO text, tuples as lists, any other kind as its text."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    return str(value)
+
+
 def _literal(value) -> str:
-    """A JSON-ready fact value as canonical JSON text."""
+    """A fact value as read, made JSON-ready (``plain``), as canonical JSON text."""
+    if type(value) not in _AS_IS:
+        value = plain(value)
     if type(value) is str:
         return _string(value)
     if value is None:
