@@ -17,7 +17,8 @@ from typing import Callable
 
 from ..errors import Code, PolicyErrors
 from ..expr.types import DATE, DECIMAL, INT
-from ..suggest import suggest
+from ..i18n import _
+from ..suggest import closest
 from ..values import plain
 from .basket import Costs, compile_costs
 from .context import CompileContext
@@ -67,8 +68,9 @@ def listed_facts(c: CompileContext, parts: Parts) -> None:
     """``facts:`` names facts of the dictionary for this subject."""
     for i, name in enumerate(c.data.get("facts", [])):
         if name not in c.declared:
-            c.fail(Code.POLICY_FACT_ERROR, f"unknown fact '{name}'", ("facts", i),
-                   suggest(name, c.declared) or "declare it in policies/national/facts.yaml")
+            near = closest(name, c.declared)
+            c.fail(Code.POLICY_FACT_ERROR, _("unknown fact '{name}'", name=name), ("facts", i),
+                   _("did you mean '{name}'?", name=near) if near else _("declare it in policies/national/facts.yaml"))
         else:
             c.env[name] = c.declared[name]
 
@@ -78,15 +80,16 @@ def parameters(c: CompileContext, parts: Parts) -> None:
     for name, raw in (c.data.get("parameters") or {}).items():
         path = ("parameters", name)
         if name in c.declared:
-            c.fail(Code.POLICY_PARAM_ERROR, f"parameter '{name}' has the name of a fact", path, "rename the parameter")
+            c.fail(Code.POLICY_PARAM_ERROR, _("parameter '{name}' has the name of a fact", name=name), path,
+                   _("rename the parameter"))
             continue
         fig = c.figure(raw, path, c.data.get("provenance"))
         fig = c.date_or_number(fig, path)
         if fig is None:
             continue
         if fig.value is None:
-            c.fail(Code.POLICY_PARAM_ERROR, f"parameter '{name}' has no value", path,
-                   "a placeholder parameter still needs a working value, marked status: placeholder")
+            c.fail(Code.POLICY_PARAM_ERROR, _("parameter '{name}' has no value", name=name), path,
+                   _("a placeholder parameter still needs a working value, marked status: placeholder"))
             continue
         c.params[name] = fig
         value = fig.value
@@ -97,8 +100,8 @@ def window(c: CompileContext, parts: Parts) -> None:
     """The application window is valid_from..valid_to, both inclusive."""
     valid_from, valid_to = c.data.get("valid_from"), c.data.get("valid_to")
     if isinstance(valid_from, dt.date) and isinstance(valid_to, dt.date) and valid_to < valid_from:
-        c.fail(Code.POLICY_WINDOW_ERROR, "valid_to is before valid_from", ("valid_to",),
-               "the window is valid_from..valid_to, both inclusive")
+        c.fail(Code.POLICY_WINDOW_ERROR, _("valid_to is before valid_from"), ("valid_to",),
+               _("the window is valid_from..valid_to, both inclusive"))
 
 
 def eligibility(c: CompileContext, parts: Parts) -> None:
@@ -130,7 +133,7 @@ def points(c: CompileContext, parts: Parts) -> None:
         ref = c.reference(raw.get("reference"), path + ("reference",))
         fig = c.figure(raw.get("points"), path + ("points",), raw.get("provenance") or c.data.get("provenance"))
         if fig is not None and fig.value is not None and not isinstance(fig.value, int):
-            c.fail(Code.POLICY_VALUE_ERROR, "points must be whole numbers", path + ("points",))
+            c.fail(Code.POLICY_VALUE_ERROR, _("points must be whole numbers"), path + ("points",))
         cond = c.condition(raw["when"], path + ("when",), c.env)
         if cond:
             parts.points.append(Rule(f"p.{raw['id']}", raw["id"], "points", raw["label"], cond, ref, fig))
@@ -175,8 +178,8 @@ def retention(c: CompileContext, parts: Parts) -> None:
     fig = c.figure(raw.get("years"), ("retention", "years"), raw.get("provenance") or c.data.get("provenance"))
     value = None if fig is None else fig.value
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100):
-        c.fail(Code.POLICY_UNIT_ERROR, "a retention period is a whole number of years from 1 to 100",
-               ("retention", "years"), "e.g. years: {value: 10, source: <source id>, status: confirmed}")
+        c.fail(Code.POLICY_UNIT_ERROR, _("a retention period is a whole number of years from 1 to 100"),
+               ("retention", "years"), _("e.g. years: {value: 10, source: <source id>, status: confirmed}"))
 
 
 def costs(c: CompileContext, parts: Parts) -> None:
@@ -191,13 +194,13 @@ def unused(c: CompileContext, parts: Parts) -> None:
     reads = {name for rule in parts.rules() for name in rule.condition.reads}
     facts = set(c.env) - reads - (parts.costs.reads if parts.costs else set())
     if not facts and not c.errors:
-        used_params = {name for rule in parts.rules() for name, _ in rule.condition.parameters}
+        used_params = {name for rule in parts.rules() for name, _value in rule.condition.parameters}
         for name in sorted(set(c.params) - used_params):
-            c.fail(Code.POLICY_PARAM_UNUSED, f"parameter '{name}' is declared but no rule reads it",
-                   ("parameters", name), "remove it, or use it in a rule")
+            c.fail(Code.POLICY_PARAM_UNUSED, _("parameter '{name}' is declared but no rule reads it", name=name),
+                   ("parameters", name), _("remove it, or use it in a rule"))
     for name in sorted(facts):
-        c.fail(Code.POLICY_FACT_UNUSED, f"fact '{name}' is listed but no rule reads it",
-               ("facts", c.data["facts"].index(name)), "remove it from facts:, or use it in a rule")
+        c.fail(Code.POLICY_FACT_UNUSED, _("fact '{name}' is listed but no rule reads it", name=name),
+               ("facts", c.data["facts"].index(name)), _("remove it from facts:, or use it in a rule"))
 
 
 Stage = Callable[[CompileContext, Parts], None]
