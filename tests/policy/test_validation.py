@@ -160,3 +160,16 @@ def test_provenance_problems_speak_italian_and_english_on_request(policy_tree, m
         texts[lang] = (err.message, err.hint)
     assert texts["it"] == ("id di regola duplicato 'eta'", texts["it"][1]) and "già usato alla riga" in texts["it"][1]
     assert texts["en"][0] == "duplicate rule id 'eta'" and "already used at line" in texts["en"][1]
+
+
+def test_compiler_problems_speak_italian_and_english_on_request(policy_tree, minimal):
+    from engine.i18n import using
+    policy_tree("test/prog/2020.yaml", minimal().replace("facts: [age, employment_status]",
+                                                          "facts: [age, employment_status, agee]"))
+    texts = {}
+    for lang in ("it", "en"):
+        with using(lang):
+            [err] = errors_of(policy_tree.root)
+        texts[lang] = (err.code, err.message, err.hint)
+    assert texts["it"] == ("policy_fact_error", "fatto sconosciuto 'agee'", "intendevi 'age'?")
+    assert texts["en"] == ("policy_fact_error", "unknown fact 'agee'", "did you mean 'age'?")
