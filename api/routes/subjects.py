@@ -36,7 +36,7 @@ class EraseRequest(BaseModel):
     @model_validator(mode="after")
     def one_of(self):
         if (self.subject is None) == (self.codice_fiscale is None):
-            raise ValueError("give exactly one of subject and codice_fiscale")
+            raise ValueError(_("give exactly one of subject and codice_fiscale"))
         return self
 
 

@@ -147,3 +147,11 @@ def test_each_batch_line_is_answered_in_the_request_language(client):
         assert response.status_code == 200
         answers = [json.loads(text) for text in response.text.splitlines()]
         assert [a["detail"][0]["msg"] for a in answers] == words
+
+
+def test_a_validator_of_almp_speaks_the_request_language(client):
+    body = {"why": "prot. 1"}  # neither subject nor codice_fiscale
+    italian = client.post("/v1/subjects/erase", json=body, headers=headers("admin"))
+    english = client.post("/v1/subjects/erase", json=body, headers=headers("admin", **{"Accept-Language": "en"}))
+    assert _item(italian, ("body",))["msg"] == "indicare esattamente uno tra subject e codice_fiscale"
+    assert _item(english, ("body",))["msg"] == "give exactly one of subject and codice_fiscale"
