@@ -39,6 +39,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -199,18 +200,21 @@ def bench_decision(policy, people, expected, passes: int) -> None:
         for p in people:
             almp_one(p)
     n = len(people)
-    almp, raw, raw_fresh = [], [], []
+    almp, raw, raw_fresh, faults = [], [], [], []
     for _ in range(passes):
         raw.append(cpu_rate(c_core, n))
         almp.append(cpu_rate(almp_all, n))
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         raw_fresh.append(cpu_rate(c_core_fresh_states, n))
+        faults.append((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / n)
     ratio = median(almp) / median(raw)
     TABLE.append(("decision path on durable-rules, input checks included", f"{median(almp):,.0f}/s",
                   f"{median(raw):,.0f}/s", ratio,
                   f"peer: the C core driven directly; almp takes {1 / ratio:.2f}x its time (goal <= 1.5x)"))
     TABLE.append(("  the C core driven with a fresh sid per assert, deleted after (before reuse)",
                   "", f"{median(raw_fresh):,.0f}/s", None,
-                  f"almp {median(almp) / median(raw_fresh):.2f}x its rate; its time depends on the heap layout"))
+                  f"almp {median(almp) / median(raw_fresh):.2f}x its rate; {median(faults):.1f} page faults per "
+                  f"person (its time depends on the heap layout: ~0 fast, ~47 slow)"))
     emit("RATIO", "decision_path_vs_durable_c_core", ratio)
 
 
