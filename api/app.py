@@ -158,5 +158,5 @@ def _add_error_handlers(app: FastAPI) -> None:
         # the middleware (the request's language is gone by then): it asks the request again.
         incident = uuid.uuid4().hex[:12]
         log.exception("unexpected error %s", incident)
-        return ExactJSONResponse({"detail": _("internal error (incident {incident})", lang=scope_language(request.scope),
-                                              incident=incident)}, status_code=500)
+        detail = _("internal error (incident {incident})", lang=scope_language(request.scope), incident=incident)
+        return ExactJSONResponse({"detail": detail}, status_code=500)

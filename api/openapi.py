@@ -9,21 +9,24 @@ and claims (listed per edition, ``x-almp-required-for-decided``, at GET …/{ver
 """
 from __future__ import annotations
 
+from decimal import Decimal
+
 from fastapi.openapi.utils import get_openapi
 
 from engine.costs.pricing import DELIVERIES, MAX_LINES
 from engine.policy import codice_fiscale
 from engine.policy.basket import CONTRACT_TYPES
-from engine.policy.contract import _nullable, _value_schema
+from engine.policy.contract import _nullable, _number, _value_schema
 from engine.policy.facts import REGIONS_ENUM
 from engine.values import FIRST_DATE, LARGEST, LAST_DATE
 
+from .exact_json import ExactJSONResponse
 from .limits import MAX_BODY_BYTES
 from .wire import FACT_CONTRACT
 
 DATE = {"type": "string", "format": "date", "pattern": r"^(19|20|21)\d{2}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$",
         "description": f"YYYY-MM-DD, from {FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()}"}
-QUANTITY = {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": int(LARGEST), "multipleOf": 0.01,
+QUANTITY = {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": int(LARGEST), "multipleOf": Decimal("0.01"),
             "description": "hours or units, at most two decimals; default 1"}
 PARTIAL = ("No fact is required: a fact left out is unknown, and the answer may then be undetermined "
            "(`outcome`, `missing`, `ask_next`). The facts an edition needs for a decided answer are listed "
@@ -83,7 +86,7 @@ def _decimal(fact) -> list[dict]:
 
 
 def _plain(value):
-    return int(value) if value == int(value) else float(value)
+    return _number(value)  # exact, as in the fact contract: the document is written by the exact writer
 
 
 def _region_forms(values) -> list[str]:
@@ -116,7 +119,7 @@ def claim_schema(dictionary) -> dict:
                "properties": {"contract_type": {"enum": list(CONTRACT_TYPES)}, "start": DATE, "end": DATE,
                               "duration_months": {"type": "integer", "minimum": 0, "maximum": 1200},
                               "part_time_share": {"type": "number", "exclusiveMinimum": 0, "maximum": 1,
-                                                  "multipleOf": 0.0001},
+                                                  "multipleOf": Decimal("0.0001")},
                               "job_region": {"enum": list(regions.values)} if regions else {"type": "string"}}}
     return {"type": "object", "title": "Claim", "additionalProperties": False,
             "required": ["person", "start_date", "services"],
@@ -141,6 +144,12 @@ def install(app, registry) -> None:
         app.openapi_schema = schema
         return schema
     app.openapi = build
+
+    async def document(_request):
+        # FastAPI's own route writes with json.dumps, which knows no Decimal: the bounds are written exactly
+        return ExactJSONResponse(build())
+    app.router.routes = [r for r in app.router.routes if getattr(r, "path", None) != app.openapi_url]
+    app.add_route(app.openapi_url, document, include_in_schema=False)
 
 
 def _language_header(schema: dict) -> None:

@@ -25,3 +25,12 @@ def test_whole_bounds_stay_integers():
     schema = _value_schema(fact)
     assert schema["minimum"] == 0 and type(schema["minimum"]) is int
     assert schema["maximum"] == 168 and type(schema["maximum"]) is int
+
+
+def test_the_openapi_person_schema_keeps_fractional_bounds_exact():
+    from api.openapi import _decimal
+    fact = Fact(name="share", type=DECIMAL, label="Quota", description="a share",
+                minimum=Decimal("0.05"), maximum=Decimal("0.123456789012345678901"))
+    number, _text = _decimal(fact)
+    assert number["minimum"] == Decimal("0.05") and number["maximum"] == Decimal("0.123456789012345678901")
+    assert '"maximum": 0.123456789012345678901' in jsontext.dumps(number)
