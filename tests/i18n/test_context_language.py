@@ -13,15 +13,6 @@ from engine import i18n
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(autouse=True)
-def _clean_language(monkeypatch):
-    for var in ("ALMP_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
-        monkeypatch.delenv(var, raising=False)
-    i18n.set_language(None)
-    yield
-    i18n.set_language(None)
-
-
 def test_a_language_set_in_one_thread_is_not_seen_in_another():
     seen = {}
     chosen, asked = threading.Event(), threading.Event()

@@ -16,15 +16,6 @@ from engine.policy.facts import load_dictionary
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(autouse=True)
-def _clean_language(monkeypatch):
-    for var in ("ALMP_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
-        monkeypatch.delenv(var, raising=False)
-    i18n.set_language(None)
-    yield
-    i18n.set_language(None)
-
-
 @pytest.fixture(scope="module")
 def dictionary():
     return load_dictionary(ROOT / "policies" / "national" / "facts.yaml")
