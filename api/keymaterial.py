@@ -47,7 +47,7 @@ def read_or_create(path: Path, *, size: int = 32, create: bool = True) -> bytes:
         fh.write(base64.b64encode(material).decode("ascii") + "\n")
         fh.flush()
         os.fsync(fh.fileno())
-    log.warning("created key file %s (keep it outside the database and back it up)", path)
+    log.warning(_("created key file {path} (keep it outside the database and back it up)", path=path))
     return material
 
 

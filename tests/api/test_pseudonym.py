@@ -69,3 +69,13 @@ def test_distinct_codici_fiscali_never_share_a_pseudonym(a, b):
     p = Pseudonymiser(b"k" * 32)
     same = "".join(a.split()).upper() == "".join(b.split()).upper()
     assert (p.of_codice_fiscale(a) == p.of_codice_fiscale(b)) == same
+
+
+def test_a_key_file_made_on_first_use_is_announced_in_italian_without_the_key(tmp_path, caplog):
+    import base64
+    import logging
+    with caplog.at_level(logging.WARNING, logger="almp.keys"):
+        material = read_or_create(tmp_path / "nuova.key")
+    lines = [r.getMessage() for r in caplog.records]
+    assert any("creato il file della chiave" in line and "nuova.key" in line for line in lines), lines
+    assert not any(base64.b64encode(material).decode() in line for line in lines)
