@@ -223,6 +223,19 @@ def _whole(c, raw, path, prov) -> Figure | None:
     return fig
 
 
+def _share(c, raw, path, prov) -> Figure | None:
+    """An instalment's share of the outcome payment: a number above 0 and at most 1."""
+    fig = c.figure(raw, path, prov)
+    if fig is None:
+        return None
+    value = fig.value
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)) or not 0 < value <= 1:
+        c.fail(Code.POLICY_VALUE_ERROR, _("must be a number above 0 and at most 1, with a decimal point (e.g. 0.5)"),
+               path)
+        return None
+    return fig
+
+
 def _service(c, catalogue: Catalogue, raw: dict, path, index, bprov, band_ids, seen) -> BasketService | None:
     code = raw["code"]
     national = code in catalogue.services
@@ -334,11 +347,11 @@ def _outcomes(c, catalogue, raw, env, band_ids, codes, root_prov, ordinals):
         for j, iraw in enumerate(rraw.get("instalments", [])):
             ipath = rpath + ("instalments", j)
             iprov = iraw.get("provenance") or rprov
-            share = c.figure(iraw.get("share"), ipath + ("share",), iprov)
+            share = _share(c, iraw.get("share"), ipath + ("share",), iprov)
             after = _whole(c, iraw.get("after_months"), ipath + ("after_months",), iprov)
             if share is not None and after is not None:
                 instalments.append(Instalment(share, after, iraw.get("label", "")))
-        if instalments and sum(Decimal(x.share.value or 0) for x in instalments) != 1:
+        if instalments and sum(Decimal(str(x.share.value)) for x in instalments) != 1:
             c.fail(Code.POLICY_VALUE_ERROR, _("instalment shares must add up to 1"), rpath + ("instalments",))
         rules.append(OutcomeRule(
             i, rraw["id"], rraw["label"], tuple(rraw["contract_types"]),

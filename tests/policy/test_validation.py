@@ -173,3 +173,24 @@ def test_compiler_problems_speak_italian_and_english_on_request(policy_tree, min
         texts[lang] = (err.code, err.message, err.hint)
     assert texts["it"] == ("policy_fact_error", "fatto sconosciuto 'agee'", "intendevi 'age'?")
     assert texts["en"] == ("policy_fact_error", "unknown fact 'agee'", "did you mean 'age'?")
+
+
+@pytest.mark.parametrize("share", ['"1800,00"', '"0,5"', "1.5", "0", "true"])
+def test_an_instalment_share_that_is_not_a_fraction_is_named_with_its_line(tmp_path, capsys, share):
+    """Found by the damaged-edition property: a share written as text crashed the compiler (internal error)."""
+    import shutil
+    from pathlib import Path
+
+    from almp.cli import main
+    root = Path(__file__).resolve().parents[2] / "policies"
+    shutil.copytree(root / "national", tmp_path / "national")
+    path = tmp_path / "national" / "assegno-di-ricollocazione" / "2018.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "share: {value: 0.5," in text
+    path.write_text(text.replace("share: {value: 0.5,", f"share: {{value: {share},", 1), encoding="utf-8")
+    code = main(["validate", str(path), "--lang", "it"])
+    out = capsys.readouterr()
+    assert code == 1
+    assert "internal_error" not in out.out + out.err
+    line = line_of(path.read_text(encoding="utf-8"), f"share: {{value: {share},")
+    assert f"2018.yaml:{line}:" in out.err and "instalments[0].share" in out.err
