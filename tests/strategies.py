@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
 REGIONS = ["lombardia", "piemonte", "veneto", "basilicata"]
 
@@ -22,3 +22,17 @@ persons = st.fixed_dictionaries({
     "last_cigd_period": st.booleans(),
 })
 AS_OF = dt.date(2014, 3, 1)
+
+
+def examples(strategy, n: int) -> list:
+    """n values of the strategy drawn under the hypothesis profile of conftest.py: the same on every run
+    unless exploring (`.example()` ignores the profile and draws anew each time)."""
+    got: list = []
+
+    @settings(max_examples=n, phases=[Phase.generate], deadline=None, suppress_health_check=list(HealthCheck))
+    @given(strategy)
+    def collect(value):
+        got.append(value)
+
+    collect()
+    return got[-n:]

@@ -13,7 +13,6 @@ check is not run on one operation (``NOT_RUN``), each saying why.
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import pytest
 import schemathesis
@@ -112,10 +111,8 @@ def _run(app, operation: str, mode: GenerationMode) -> None:
     assert len(found) == 1
 
     @given(case=found[0].as_strategy(generation_mode=mode))
-    # the same cases on every CI run (a red CI names a real regression, not a new random draw);
-    # ALMP_FUZZ_EXPLORE=1 draws fresh cases, for exploring by hand
-    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None,
-              derandomize=not os.environ.get("ALMP_FUZZ_EXPLORE"))
+    # the same cases on every run, fresh ones with ALMP_HYPOTHESIS=explore: the profile in conftest.py
+    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
     def fuzz(case):
         if mode is GenerationMode.POSITIVE:
             _keep_to_the_semantics(case.body)

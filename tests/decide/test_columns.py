@@ -10,7 +10,7 @@ from engine.decide.columns import ColumnDecider
 from engine.errors import InputErrors
 from engine.decide.evaluate import prepare_facts
 
-from ..strategies import AS_OF, persons
+from ..strategies import AS_OF, examples, persons
 
 PATH = ("persons",)
 # values the row path must reject (or accept) with care: wrong types that compare equal to good
@@ -84,7 +84,7 @@ def test_columns_with_a_bad_value_match_the_row_path(dul, people, column, value)
 
 
 def test_a_bad_row_names_its_index_and_fact(dul):
-    people = [dict(p) for p in [persons.example() for _ in range(3)]]
+    people = [dict(p) for p in examples(persons, 3)]
     people[1]["birth_date"] = "1980-02-30"
     results, chunk = ColumnDecider(dul).decide_rows(people, AS_OF)
     assert results[1] is None and results[0] is not None and results[2] is not None
@@ -94,7 +94,7 @@ def test_a_bad_row_names_its_index_and_fact(dul):
 
 
 def test_derived_facts_use_the_evaluation_date(dul):
-    person = dict(persons.example(), birth_date="1984-03-01", unemployed_since="2013-09-01")
+    person = dict(examples(persons, 1)[0], birth_date="1984-03-01", unemployed_since="2013-09-01")
     decider = ColumnDecider(dul)
     for as_of, age, months in ((dt.date(2014, 2, 28), 29, 5), (dt.date(2014, 3, 1), 30, 6)):
         chunk = decider.preparer.from_rows([person], as_of)
@@ -102,7 +102,7 @@ def test_derived_facts_use_the_evaluation_date(dul):
 
 
 def test_the_callers_columns_are_left_as_they_were(dul):
-    people = [dict(persons.example()) for _ in range(4)]
+    people = [dict(p) for p in examples(persons, 4)]
     people[2]["gender"] = "X"
     columns = {name: [p[name] for p in people] for name in FACTS}
     before = {name: list(col) for name, col in columns.items()}

@@ -12,7 +12,7 @@ from engine.decide.backends import ReferenceBackend
 from engine.decide.evaluate import decide, explain, prepare_facts
 
 from . import explain_reference
-from ..strategies import AS_OF, persons
+from ..strategies import AS_OF, examples, persons
 
 EDITIONS = ["basilicata/capitale-lavoro@2018", "basilicata/destinazione-over-35@2018",
             "lombardia/dote-unica-lavoro@2013", "lombardia/dote-unica-lavoro@2019", "lombardia/dote-unica-lavoro@2020",
@@ -39,7 +39,7 @@ def test_compiled_explanation_is_the_reference_one(registry, edition, seed, regi
 
 def test_results_do_not_share_their_top_level_parts(registry):
     policy = registry.get("lombardia/dote-unica-lavoro", "2013")
-    env = prepare_facts(policy, persons.example(), AS_OF)
+    env = prepare_facts(policy, examples(persons, 1)[0], AS_OF)
     fired, banded, points = decide(policy, env, ReferenceBackend(policy))
     first = explain(policy, env, AS_OF, fired, banded, points, "test")
     first["policy"]["id"] = "changed"
@@ -52,7 +52,7 @@ def test_results_alike_share_nothing_the_caller_can_change(registry):
     """Results with the same fired rules are built from one remembered outcome: each still gets its own
     reasons, band (and its points breakdown), benefit and provisional list."""
     policy = registry.get("lombardia/dote-unica-lavoro", "2013")
-    env = prepare_facts(policy, persons.example(), AS_OF)
+    env = prepare_facts(policy, examples(persons, 1)[0], AS_OF)
     bands = {b.rule.key for b in policy.bands}
     every = frozenset(r.key for r in policy.rules()) - bands
     shapes = set()
