@@ -90,7 +90,7 @@ def decide_line(service, number: int, body: dict, ref, caller: str, idempotency_
     try:
         policy = service.registry.get(body["policy"], body.get("version"), as_of)
         person, subject = subjects.for_storage(body["person"], as_of)
-        result = evaluate_available(policy, person, as_of, "batch")
+        result = evaluate_available(policy, person, as_of, "batch", compact=True)  # its trace sealed as a record
     except PolicyNotFound as exc:
         return None, _error(number, ref, 404, [{"loc": ["line", number, "policy"], "msg": str(exc),
                                                 "type": "not_found"}])

@@ -30,7 +30,7 @@ from engine.errors import PolicyNotFound
 from engine.policy.codice_fiscale import FIELD
 
 from . import jsontext
-from .store import sealing
+from .store import sealing, trace_plans
 from .store.repository import CLEAR_INPUT, PendingDecision, request_hashes_of
 
 KIND = "batch"
@@ -95,6 +95,7 @@ class _Edition:
         self.policy, self.as_of = policy, as_of
         self.preparer = ColumnPreparer(policy)
         self.explain = explainer(policy)
+        self.trace_json = trace_plans.reference(self.explain.trace_plan)  # the clear reference to the trace's plan
         self.backend = full_backend(policy, "batch")
         self.required = frozenset(policy.dictionary.closure(set(policy.needed_inputs)))
         self.usable = set(self.explain.reads) <= set(self.preparer.reads)
@@ -194,15 +195,16 @@ def _decide_group(edition: _Edition, members: list, caller: str, idempotency_key
         if any(type(value) is not str for _, value in regions):
             continue
         answer, clear, personal, pieces, eligible = edition.texts(env, fired, banded, points, regions)
-        trace = edition.explain.trace(env, fired, banded, points, eligible and edition.explain.has_bands).canonical()
+        trace = edition.explain.trace(env, fired, banded, points, eligible and edition.explain.has_bands)
         person_text = canonical(person)
         req_hash, legacy_hash = request_hashes_of(edition.request_head + person_text + edition.request_tail)
         pending = PendingDecision(
             kind=KIND, policy=policy, as_of=edition.as_of, engine_version=edition.engine_version, caller=caller,
             idempotency_key=f"{idempotency_key}/{number}" if idempotency_key else None, req_hash=req_hash,
-            input_json=edition.input_json, result_json=clear, trace_json="null", subject=None,
+            input_json=edition.input_json, result_json=clear, trace_json=edition.trace_json, subject=None,
             statement_basis=edition.basis, authority=edition.authority,
-            personal_json='{"input":{"person":' + person_text + '},"result":' + personal + ',"trace":' + trace + "}",
-            answer_result_json=answer, answer_trace_json=trace, legacy_req_hash=legacy_hash)
+            personal_json='{"input":{"person":' + person_text + '},"result":' + personal + ',"trace":' + trace.record()
+                          + "}",
+            answer_result_json=answer, answer_trace_json=trace, legacy_req_hash=legacy_hash, trace_plan=trace.plan)
         ref = data.get("ref")
         out[number] = Fast(number, ref, pending, pieces)

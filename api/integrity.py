@@ -2,7 +2,8 @@
 
 A row altered outside the service fails its own hash; a row rewritten with a recomputed hash no
 longer links to the row after it (or to the chain head, if it is the last). Each read checks
-the row and its two links (three indexed lookups), so a tampered row is never served as sound:
+the row and its two links (three indexed lookups), and, for a trace stored as a record, the stored text
+of its trace plan against its hash (``api.store.trace_plans``), so a tampered row is never served as sound:
 the answer carries ``integrity`` and the ``Almp-Integrity`` header. Only ``almp audit verify``
 against a signed checkpoint also catches a rewrite of the last row together with the head.
 """
@@ -14,10 +15,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.decide.trace import text_hash
 from engine.i18n import N_, _
 
 from .store.chain import GENESIS, row_hash
-from .store.tables import ChainHead, Decision
+from .store.tables import ChainHead, Decision, TracePlanText
+from .store.trace_plans import referenced
 from .wire import StoredDecisionOut
 
 HEADER = "Almp-Integrity"
@@ -26,6 +29,8 @@ PROBLEMS = {
     "previous_link_broken": N_("the row does not link to the row before it (removed or rewritten)"),
     "next_link_broken": N_("the row after it links to another hash: this row was rewritten"),
     "chain_head_mismatch": N_("the last row does not match the chain head: it was rewritten or rows were removed"),
+    "trace_plan_mismatch": N_("the trace's stored rule texts (its trace plan) are missing or no longer match their "
+                              "hash: the trace cannot be shown"),
 }
 
 
@@ -71,4 +76,9 @@ def check(session: Session, decision_id: str) -> dict | None:
             problems.append("next_link_broken")
     elif head is None or head.seq != row.seq or head.row_hash != row.row_hash:
         problems.append("chain_head_mismatch")
+    plan_hash = referenced(row.trace_json)
+    if plan_hash is not None:  # the rule texts its trace is rendered from, stored once by hash (api.store.trace_plans)
+        plan_text = session.scalar(select(TracePlanText.text).where(TracePlanText.hash == plan_hash))
+        if plan_text is None or text_hash(plan_text) != plan_hash:
+            problems.append("trace_plan_mismatch")
     return {"status": "failed" if problems else "ok", "problems": problems}

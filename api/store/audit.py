@@ -20,7 +20,8 @@ from .. import jsontext
 from . import merkle
 from .chain import GENESIS, UnknownScheme, row_hash
 from .checkpoint import Checkpoint, CheckpointError, Sink, Signer, check
-from .tables import AuthorityText, ChainHead, Decision, Edition
+from .tables import AuthorityText, ChainHead, Decision, Edition, TracePlanText
+from .trace_plans import referenced
 
 
 @dataclass
@@ -100,6 +101,7 @@ def verify_chain(session: Session, checkpoints: list[Checkpoint] | None = None, 
     latest = max(checkpoints, key=lambda c: c.tree_size) if checkpoints else None
     acc = merkle.Accumulator()
     prev_hash, prev_seq, prev_id, count, matched = GENESIS, 0, None, 0, 0
+    plans_needed: dict[str, str] = {}  # trace plan hash -> the first decision whose trace needs it
 
     def broken(problem: str, decision_id: str | None) -> ChainReport:
         return ChainReport(False, count, prev_seq, problem, decision_id, hex_root(acc.root()), matched, latest)
@@ -139,6 +141,9 @@ def verify_chain(session: Session, checkpoints: list[Checkpoint] | None = None, 
                 return broken(_("decision {id} (seq {seq}) was altered: its content no longer matches its hash",
                                 id=ident, seq=seq), ident)
             acc.append(leaf)
+            plan_hash = referenced(values["trace_json"])
+            if plan_hash is not None and plan_hash not in plans_needed:
+                plans_needed[plan_hash] = ident
             prev_hash, prev_seq, prev_id = values["row_hash"], seq, ident
             failed = at_size()
             if failed:
@@ -166,6 +171,17 @@ def verify_chain(session: Session, checkpoints: list[Checkpoint] | None = None, 
         if text_hash(authority.text) != authority.hash:
             return broken(_("stored authority text {folder} ({hash}) was altered: it no longer matches its hash",
                             folder=authority.folder, hash=authority.hash), None)
+    from engine.decide.trace import text_hash as plan_hash_of
+    plans_stored = set()
+    for plan in session.execute(select(TracePlanText)).scalars():
+        if plan_hash_of(plan.text) != plan.hash:
+            return broken(_("stored trace plan {hash} was altered: its text no longer matches its hash",
+                            hash=plan.hash), None)
+        plans_stored.add(plan.hash)
+    for plan_hash, decision_id in plans_needed.items():
+        if plan_hash not in plans_stored:
+            return broken(_("the trace of decision {id} needs trace plan {hash}, which is not in the store",
+                            id=decision_id, hash=plan_hash), decision_id)
     return ChainReport(True, count, prev_seq, root_hash=hex_root(acc.root()), checkpoints_checked=matched,
                        latest_checkpoint=latest)
 

@@ -21,7 +21,7 @@ import os
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from . import sealing
+from . import sealing, trace_plans
 from .chain import CURRENT, digest, link
 from .repository import (AppendedRow, PendingDecision, StoredTexts, _Keys, _RowView, _lock_head, _store_authority,
                          _store_edition, idempotency_since)
@@ -46,12 +46,14 @@ def append_bulk(session: Session, items: list[PendingDecision], known: StoredTex
     now = dt.datetime.now(dt.timezone.utc)  # one commit, one time for the chunk
     keys = _Keys(session, {item.subject for item in items if item.subject is not None})
     seal = sealing.Sealer.seal_text
-    rows, editions, authorities = [], {}, {}
+    rows, editions, authorities, plans = [], {}, {}, {}
     for item, decision_id in zip(items, uuid4_texts(len(items))):
         policy = item.policy
         editions.setdefault(policy.content_hash, policy)
         if item.authority is not None:
             authorities.setdefault(item.authority.hash, item.authority)
+        if item.trace_plan is not None:
+            plans.setdefault(id(item.trace_plan), item.trace_plan)
         key_id, data_key = keys.for_decision(item.subject, now, getattr(policy, "retention_years", None))
         rows.append(dict(seq=0, id=decision_id, created_at=now, kind=item.kind, policy_id=policy.id,
                          version=policy.version, content_hash=policy.content_hash,
@@ -65,6 +67,8 @@ def append_bulk(session: Session, items: list[PendingDecision], known: StoredTex
         _store_edition(session, policy, known, noted)
     for authority in authorities.values():
         _store_authority(session, authority, known, noted)
+    for plan in plans.values():
+        trace_plans.store(session, plan, known, noted)
     session.flush()
     digests = [digest(_RowView(values)) for values in rows]
     postgres = session.get_bind().dialect.name == "postgresql"

@@ -14,9 +14,11 @@ from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from engine.decide.trace import Trace
+
 from .. import jsontext
 from .audit import ChainReport, verify_chain  # noqa: F401 - re-exported
-from . import sealing
+from . import sealing, trace_plans
 from .chain import CURRENT, digest, link, row_hash, utc_text
 from .sealing import PersonalDataErased, SealBroken
 from .tables import AuthorityText, ChainHead, DataKey, Decision, Edition
@@ -60,11 +62,13 @@ class StoredDecision:
     erased_at: dt.datetime | None = None
 
     @classmethod
-    def from_row(cls, row, keys=None, opened: dict | None = None) -> "StoredDecision":
+    def from_row(cls, row, keys=None, opened: dict | None = None, plans=None) -> "StoredDecision":
         """From a ``Decision`` row, or anything with its column attributes.
 
         A sealed row is opened with its data key: ``keys`` maps a key id to its ``DataKey`` row (or
-        None); ``opened`` is the personal part itself, for a row this process has just sealed.
+        None); ``opened`` is the personal part itself, for a row this process has just sealed. A sealed
+        trace stored as a record (a dict) is rendered from its plan: ``plans`` (``trace_plans.Plans``) finds
+        it; a plan missing or altered leaves the trace unreadable and the decision not ``intact``.
         """
         clear_input, clear_result = jsontext.loads(row.input_json), jsontext.loads(row.result_json)
         intact, erased, erased_at = _intact(row), False, None
@@ -83,6 +87,13 @@ class StoredDecision:
                 inp = {**clear_input, **opened["input"]}
                 result = sealing.merge(clear_result, opened["result"])
                 trace = opened["trace"]
+                if type(trace) is dict:  # a trace record (api.store.trace_plans); a list is a full trace
+                    try:
+                        if trace.get("plan") != trace_plans.referenced(row.trace_json):
+                            raise trace_plans.PlanUnavailable("the clear plan reference names another plan")
+                        trace = jsontext.loads(trace_plans.render(trace, plans or trace_plans.Plans()))
+                    except trace_plans.PlanUnavailable:
+                        trace, intact = None, False
             else:
                 inp = result = None
         return cls(id=row.id, seq=row.seq, created_at=utc_text(row.created_at), kind=row.kind,
@@ -131,6 +142,11 @@ def _open(row, keys) -> dict:
 def keys_of(session: Session):
     """A key lookup for ``StoredDecision.from_row`` within ``session``."""
     return lambda key_id: session.get(DataKey, key_id)
+
+
+def plans_of(session: Session) -> trace_plans.Plans:
+    """A trace plan lookup for ``StoredDecision.from_row`` within ``session``."""
+    return trace_plans.Plans(session)
 
 
 def _intact(row) -> bool:
@@ -296,8 +312,9 @@ class PendingDecision:
     authority: object = None  # engine.statement.Authority whose text the basis names, stored by hash
     personal_json: str = '{"input":{},"result":{},"trace":null}'
     answer_result_json: str = "{}"  # the whole result and trace, as answered to the caller
-    answer_trace_json: str = "null"
+    answer_trace_json: str | object = "null"  # or, for a batch line, the Trace itself (written if asked for)
     legacy_req_hash: str | None = None  # the plain sha256 form, matched only against rows stored before sealing
+    trace_plan: object = None  # engine.decide.trace.TracePlan the sealed trace record names, stored by hash
 
     @classmethod
     def build(cls, *, kind: str, policy, as_of: dt.date, input: dict, result: dict, engine_version: str,
@@ -310,16 +327,20 @@ class PendingDecision:
         clear_input = {k: v for k, v in input.items() if k in CLEAR_INPUT}
         personal_input = {k: v for k, v in input.items() if k not in CLEAR_INPUT}
         trace_json = jsontext.canonical(trace)
+        trace_plan, stored_trace, clear_trace = None, trace_json, "null"
+        if type(trace) is Trace:  # sealed as its record; its plan's text is stored once (api.store.trace_plans)
+            trace_plan, stored_trace = trace.plan, trace.record()
+            clear_trace = trace_plans.reference(trace_plan)
         # the canonical text of {"input", "result", "trace"} (keys in that order), the trace written once
         personal_json = ('{"input":' + jsontext.canonical(personal_input) + ',"result":'
-                         + jsontext.canonical(personal_result) + ',"trace":' + trace_json + "}")
+                         + jsontext.canonical(personal_result) + ',"trace":' + stored_trace + "}")
         return cls(kind=kind, policy=policy, as_of=as_of, engine_version=engine_version, caller=caller,
                    idempotency_key=idempotency_key, req_hash=req_hash, input_json=jsontext.canonical(clear_input),
-                   result_json=jsontext.canonical(clear_result), trace_json="null", subject=subject,
+                   result_json=jsontext.canonical(clear_result), trace_json=clear_trace, subject=subject,
                    statement_basis=None if statement_basis is None else jsontext.canonical(statement_basis),
                    authority=authority, personal_json=personal_json,
                    answer_result_json=jsontext.canonical(body), answer_trace_json=trace_json,
-                   legacy_req_hash=legacy_req_hash)
+                   legacy_req_hash=legacy_req_hash, trace_plan=trace_plan)
 
 
 @dataclass(frozen=True)
@@ -334,10 +355,14 @@ class AppendedRow:
         return self.values["id"]
 
     def stored(self) -> StoredDecision:
-        return StoredDecision.from_row(_RowView(self.values), opened=jsontext.loads(self.pending.personal_json))
+        return StoredDecision.from_row(_RowView(self.values), opened=jsontext.loads(self.pending.personal_json),
+                                       plans=trace_plans.Plans(own=self.pending.trace_plan))
 
     def answer_text(self) -> str:
-        return answer_text(self.values["id"], self.pending.answer_result_json, self.pending.answer_trace_json)
+        trace = self.pending.answer_trace_json
+        if type(trace) is not str:  # a batch line's trace record, written only if asked for
+            trace = trace.canonical()
+        return answer_text(self.values["id"], self.pending.answer_result_json, trace)
 
 
 class _RowView:
@@ -436,6 +461,7 @@ class _Plan:
     editions: dict
     authorities: dict
     idempotency_keys: list  # the keys of the new rows: no row may have taken them since they were looked up
+    trace_plans: dict  # plan hash -> TracePlan the new rows' trace records name
 
 
 def _plan(session: Session, items: list[PendingDecision]) -> _Plan:
@@ -449,9 +475,10 @@ def _plan(session: Session, items: list[PendingDecision]) -> _Plan:
         if oldest is not None:
             query = query.where(Decision.created_at >= oldest)
         for row in session.execute(query.order_by(Decision.seq)).scalars():
-            earlier[row.idempotency_key] = (row.request_hash, StoredDecision.from_row(row, keys_of(session)))
+            earlier[row.idempotency_key] = (row.request_hash, StoredDecision.from_row(row, keys_of(session),
+                                                                                       plans=plans_of(session)))
     data_keys = _Keys(session, {item.subject for item in items if item.subject is not None})
-    plan = _Plan([], [], [], data_keys, {}, {}, [])
+    plan = _Plan([], [], [], data_keys, {}, {}, [], {})
     for item in items:
         key = item.idempotency_key
         if key is not None and key in earlier:
@@ -468,6 +495,8 @@ def _plan(session: Session, items: list[PendingDecision]) -> _Plan:
         plan.editions.setdefault(policy.content_hash, policy)
         if item.authority is not None:
             plan.authorities.setdefault(item.authority.hash, item.authority)
+        if item.trace_plan is not None:
+            plan.trace_plans.setdefault(item.trace_plan.hash, item.trace_plan)
         decision_id, now = str(uuid.uuid4()), dt.datetime.now(dt.timezone.utc)
         key_id, data_key = data_keys.for_decision(item.subject, now, getattr(policy, "retention_years", None))
         sealed = sealing.Sealer.seal_text(data_key, key_id, decision_id, item.personal_json)
@@ -503,6 +532,8 @@ def _store_texts(session: Session, plan: _Plan, known: StoredTexts | None, noted
         _store_edition(session, policy, known, noted)
     for authority in plan.authorities.values():
         _store_authority(session, authority, known, noted)
+    for trace_plan in plan.trace_plans.values():
+        trace_plans.store(session, trace_plan, known, noted)
     session.flush()
 
 
@@ -638,7 +669,7 @@ def _wire_row(values: dict, row_digest: str) -> dict:
 
 def get_decision(session: Session, decision_id: str) -> StoredDecision | None:
     row = session.execute(select(Decision).where(Decision.id == decision_id)).scalar_one_or_none()
-    return None if row is None else StoredDecision.from_row(row, keys_of(session))
+    return None if row is None else StoredDecision.from_row(row, keys_of(session), plans=plans_of(session))
 
 
 def get_bundle(session: Session, content_hash: str) -> dict | None:
@@ -657,8 +688,9 @@ def iter_decisions(session: Session, start: dt.date, end: dt.date, policy_id: st
                                    Decision.created_at < _day_start(end + dt.timedelta(days=1)))
     if policy_id:
         query = query.where(Decision.policy_id == policy_id)
+    plans = plans_of(session)
     for row in session.execute(query.order_by(Decision.seq).execution_options(yield_per=batch)).scalars():
-        yield StoredDecision.from_row(row, keys_of(session))
+        yield StoredDecision.from_row(row, keys_of(session), plans=plans)
 
 
 def decisions_between(session_or_url, start: dt.date, end: dt.date, policy_id: str | None = None,

@@ -130,3 +130,17 @@ class ReadHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), nullable=False)
     row_hash: Mapped[str] = mapped_column(String(80), nullable=False)
+
+
+class TracePlanText(Base):
+    """The static part of an edition's decision traces (``engine.decide.trace.TracePlan.text``), by hash.
+
+    A stored decision's sealed trace is a small record naming its plan by this hash; the plan holds no
+    personal data, so it is stored once and never erased, changed or deleted.
+    """
+
+    __tablename__ = "trace_plans"
+
+    hash: Mapped[str] = mapped_column(String(80), primary_key=True)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    stored_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)

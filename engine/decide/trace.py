@@ -13,12 +13,16 @@ by rule before (``tests/decide/test_trace.py``).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+from decimal import Decimal
 from operator import itemgetter
 
 from .. import jsonwrite
 
 _string = jsonwrite.string
 _MARKS_LIMIT = 4096  # combinations of fired rules remembered per edition (a few hundred in practice)
+PLAN_FORMAT = 1  # the stored plan text's layout (``TracePlan.text``)
 
 
 class TracePlan:
@@ -55,6 +59,57 @@ class TracePlan:
             parts.append(text + "]")
             self.templates[with_bands] = (parts, _getter(slots))
         self._marks: dict[tuple, Marks] = {}
+        self._text: str | None = None
+        self._hash: str | None = None
+
+    def text(self) -> str:
+        """The plan's static part as canonical JSON text: per rule its static entry, the facts it reads and its
+        points (stage 1), then the bands; with the fact names. ``from_text`` builds a plan rendering the same
+        traces from it, with each rule keyed by its place in the trace."""
+        if self._text is None:
+            self._text = canonical({
+                "format": PLAN_FORMAT, "names": list(self.names),
+                "stage1": [[static, [name for name, _ in reads], points] for _, static, reads, points in self.stage1],
+                "bands": [[static, [name for name, _ in reads]] for _, static, reads, _ in self.bands]})
+        return self._text
+
+    @property
+    def hash(self) -> str:
+        """``sha256:`` and the hex sha256 of ``text()``: the plan's name in a stored trace record."""
+        if self._hash is None:
+            self._hash = text_hash(self.text())
+        return self._hash
+
+    @classmethod
+    def from_text(cls, text: str) -> "TracePlan":
+        """The plan a ``text()`` describes; its rules are keyed by their place in the trace (0, 1, ...), as a
+        trace record names the rules that fired. Raises ValueError for a text of another form."""
+        data = json.loads(text, parse_float=Decimal)
+        if type(data) is not dict or data.get("format") != PLAN_FORMAT:
+            raise ValueError("not a trace plan text of a known format")
+        try:
+            names = tuple(data["names"])
+            stage1 = [(i, static, tuple(reads), points) for i, (static, reads, points) in enumerate(data["stage1"])]
+            bands = [(len(stage1) + j, static, tuple(reads), None) for j, (static, reads) in enumerate(data["bands"])]
+            if not all(type(static) is dict for _, static, _, _ in stage1 + bands):
+                raise TypeError("a rule's static entry is not an object")
+            return cls(stage1, bands, names)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"malformed trace plan text: {exc}") from None
+
+    def render(self, fired: list, values: list, with_bands: bool) -> str:
+        """The canonical text of a trace stored as a record (``Trace.record``) of a plan built by ``from_text``:
+        the places of the rules that fired, the fact values as JSON-ready data. ValueError if they do not fit."""
+        if type(with_bands) is not bool or len(values) != len(self.names) \
+                or not all(type(i) is int and 0 <= i < len(self.stage1) + len(self.bands) for i in fired):
+            raise ValueError("the trace record does not fit its plan")
+        marks = self.marks(frozenset(fired), frozenset(fired), with_bands)
+        texts = [value_text(value) for value in values]
+        texts += marks.texts
+        parts, fill = self.templates[with_bands]
+        parts = parts.copy()
+        parts[1::2] = fill(texts)
+        return "".join(parts)
 
     def marks(self, fired: frozenset, banded: frozenset, with_bands: bool) -> "Marks":
         """The (shared) marks of a set of fired rules."""
@@ -70,7 +125,7 @@ class TracePlan:
 class Marks:
     """Which rules fired, and their flags' texts in trace order; shared by the decisions alike."""
 
-    __slots__ = ("fired", "banded", "with_bands", "texts")
+    __slots__ = ("fired", "banded", "with_bands", "texts", "record_head")
 
     def __init__(self, plan: TracePlan, fired: frozenset, banded: frozenset, with_bands: bool):
         self.fired, self.banded, self.with_bands = fired, banded, with_bands
@@ -78,6 +133,9 @@ class Marks:
         if with_bands:
             keys += [(key, banded) for key, _, _, _ in plan.bands]
         self.texts = tuple(on if key in hit else off for (key, hit), (on, off) in zip(keys, plan.flags))
+        places = ",".join(str(i) for i, (key, hit) in enumerate(keys) if key in hit)
+        # a trace record's text up to its values (keys in canonical order: fired, plan, values, with_bands)
+        self.record_head = '{"fired":[' + places + '],"plan":' + _string(plan.hash) + ',"values":['
 
 
 class Trace:
@@ -127,16 +185,48 @@ class Trace:
                 out.append({**static, "fired": key in banded, "facts": {name: values[i] for name, i in reads}})
         return out
 
+    def _value_texts(self) -> list:
+        return [_string(value) if (kind := type(value)) is str else int.__repr__(value) if kind is int
+                else _literal(value) for value in self.values]
+
+    def record(self) -> str:
+        """The trace as stored: the canonical JSON text of ``{"fired": [places in the trace of the rules that
+        fired], "plan": plan hash, "values": [fact values as JSON-ready data, in plan order], "with_bands"}``.
+        ``TracePlan.render`` on the plan built from ``plan.text()`` gives back ``canonical()``, byte for byte."""
+        marks = self.marks
+        return (marks.record_head + ",".join(self._value_texts()) + '],"with_bands":'
+                + ("true" if marks.with_bands else "false") + "}")
+
     def canonical(self) -> str:
         """``entries()`` as canonical JSON text (what ``api.jsontext.canonical`` writes for them)."""
         marks = self.marks
-        texts = [_string(value) if (kind := type(value)) is str else int.__repr__(value) if kind is int
-                 else _literal(value) for value in self.values]
+        texts = self._value_texts()
         texts += marks.texts
         parts, fill = self.plan.templates[marks.with_bands]
         parts = parts.copy()
         parts[1::2] = fill(texts)
         return "".join(parts)
+
+
+def text_hash(text: str) -> str:
+    """A plan text's name: ``sha256:`` and the hex sha256 of its UTF-8 bytes."""
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def value_text(value) -> str:
+    """Canonical JSON text of a JSON-ready fact value as read back from a stored record."""
+    kind = type(value)
+    if kind is str:
+        return _string(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return canonical(value)
 
 
 def _getter(places: list[int]):

@@ -113,7 +113,7 @@ def postgres_server_url():
 def _reset_postgres(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("TRUNCATE decisions, editions, data_keys, read_log"))
+        conn.execute(text("TRUNCATE decisions, editions, data_keys, read_log, trace_plans"))
         conn.execute(text("UPDATE read_head SET seq = 0, row_hash = :h WHERE id = 1"), {"h": "sha256:" + "0" * 64})
         conn.execute(text("UPDATE chain_head SET seq = 0, row_hash = :h WHERE id = 1"),
                      {"h": "sha256:" + "0" * 64})
