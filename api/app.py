@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 import uuid
+from http import HTTPStatus
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -14,13 +15,13 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import InputErrors, PolicyErrors, PolicyNotFound
-from engine.i18n import _
+from engine.i18n import N_, _
 from engine.policy.registry import Registry
 
 from . import health
 from .exact_json import ExactJSONResponse
 from .keys import KeyRing
-from .language import RequestLanguage, scope_language
+from .language import RequestLanguage, error_headers, scope_language
 from . import batch, openapi
 from .limits import MAX_BODY_BYTES, BodyLimit, error_items
 from .problems import validation_message
@@ -98,6 +99,11 @@ def app_from_env() -> FastAPI:
     return app
 
 
+# What the router answers by itself (no route for the path, or not for the method), in the caller's language.
+_ROUTING_PHRASES = {"Not Found": N_("no such address in this service"),
+                    "Method Not Allowed": N_("this address does not take this method")}
+
+
 def _errors(items: list[dict], status: int = 422) -> ExactJSONResponse:
     return ExactJSONResponse({"detail": error_items(items)}, status_code=status)
 
@@ -134,10 +140,7 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DecisionNotFound)
     async def decision_not_found(_request: Request, exc: DecisionNotFound):
-        # the service says "no decision '<id>'" (in English, for logs): the caller reads it in their language
-        said = str(exc)
-        ident = said[len("no decision '"):-1] if said.startswith("no decision '") and said.endswith("'") else said
-        return ExactJSONResponse({"detail": _("no decision '{id}'", id=ident[:64])}, status_code=404)
+        return ExactJSONResponse({"detail": str(exc)}, status_code=404)  # said in the request's language
 
     @app.exception_handler(IdempotencyConflict)
     async def conflict(_request: Request, exc: IdempotencyConflict):
@@ -155,7 +158,11 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException):
-        return ExactJSONResponse({"detail": exc.detail}, status_code=exc.status_code,
+        detail = exc.detail
+        if isinstance(detail, str) and detail in _ROUTING_PHRASES and detail == HTTPStatus(exc.status_code).phrase:
+            # the router's own words (English): said in the caller's language
+            detail = _(_ROUTING_PHRASES[detail])
+        return ExactJSONResponse({"detail": detail}, status_code=exc.status_code,
                                  headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
@@ -165,4 +172,4 @@ def _add_error_handlers(app: FastAPI) -> None:
         incident = uuid.uuid4().hex[:12]
         log.exception("unexpected error %s", incident)
         detail = _("internal error (incident {incident})", lang=scope_language(request.scope), incident=incident)
-        return ExactJSONResponse({"detail": detail}, status_code=500)
+        return ExactJSONResponse({"detail": detail}, status_code=500, headers=error_headers(request.scope))

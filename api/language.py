@@ -78,7 +78,9 @@ def scope_language(scope) -> str:
 
 
 class RequestLanguage:
-    """ASGI middleware: each HTTP request is handled in the language it asks for."""
+    """ASGI middleware: each HTTP request is handled in the language it asks for, and every error answer
+    (4xx, 5xx) says which in ``Content-Language`` (answers that set their own, statements and 410s, keep it).
+    The backstop's 500 is sent outside every middleware: it sets the header itself (``error_headers``)."""
 
     def __init__(self, app):
         self.app = app
@@ -86,8 +88,22 @@ class RequestLanguage:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        token = enter(scope_language(scope))
+        lang = scope_language(scope)
+        token = enter(lang)
+
+        async def send_saying_the_language(message):
+            if message["type"] == "http.response.start" and message["status"] >= 400:
+                headers = list(message.get("headers") or ())
+                if not any(name.lower() == b"content-language" for name, _value in headers):
+                    headers.append((b"content-language", lang.encode("ascii")))
+                    message = {**message, "headers": headers}
+            await send(message)
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, send_saying_the_language)
         finally:
             leave(token)
+
+
+def error_headers(scope) -> dict:
+    """The language header of an error answer sent where RequestLanguage cannot add it."""
+    return {"Content-Language": scope_language(scope)}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -19,6 +20,7 @@ from engine.costs import cost_plan, price_claim
 from engine.decide import DurableBackend, decide_eligibility, engine_version
 from engine.decide.partial import full_backend
 from engine.errors import InputErrors, InputProblem, PolicyNotFound
+from engine.i18n import _
 from engine.policy import Registry, compile_bundle
 
 from . import jsontext, subjects
@@ -27,8 +29,18 @@ from .store import repository
 from .store.db import database_url, make_engine, session_factory
 
 
+_DECISION_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
 class DecisionNotFound(LookupError):
-    pass
+    """No stored decision has this id. The message is in the language of the request or command that
+    asked (``engine.i18n``); the id is said back only when it has the shape of a decision id (a UUID),
+    so whatever else was sent in its place (a codice fiscale, a birth date) is never echoed."""
+
+    def __init__(self, decision_id: str):
+        self.decision_id = decision_id
+        super().__init__(_("no decision '{id}'", id=decision_id) if _DECISION_ID.fullmatch(decision_id or "")
+                         else _("no decision has the id given"))
 
 
 class StoredInputMismatch(Exception):
@@ -84,7 +96,7 @@ class EditionCache:
                 return self._items[content_hash]
         bundle = repository.get_bundle(session, content_hash)
         if bundle is None:
-            raise PolicyNotFound(f"the edition {content_hash} is not in the store")
+            raise PolicyNotFound(_("the edition {hash} is not in the decision store", hash=content_hash))
         policy = compile_bundle(bundle)
         with self._lock:
             self._items[content_hash] = policy
@@ -116,7 +128,7 @@ def run_engine(kind: str, policy, payload: dict, as_of: dt.date) -> dict:
         return cost_plan(policy, payload, as_of, backend)
     if kind == "claim":
         return price_claim(policy, payload, backend)
-    raise PolicyNotFound(f"this service cannot decide or replay decisions of kind '{kind}'")
+    raise PolicyNotFound(_("this service cannot decide or replay decisions of kind '{kind}'", kind=kind))
 
 
 @dataclass(frozen=True)
@@ -307,7 +319,7 @@ class Service:
         with self.store.reading() as session:
             found = repository.get_decision(session, decision_id)
         if found is None:
-            raise DecisionNotFound(f"no decision '{decision_id}'")
+            raise DecisionNotFound(decision_id)
         return found
 
     # -- replaying -----------------------------------------------------------------------------
@@ -316,7 +328,7 @@ class Service:
         with self.store.reading() as session:
             stored = repository.get_decision(session, decision_id)
             if stored is None:
-                raise DecisionNotFound(f"no decision '{decision_id}'")
+                raise DecisionNotFound(decision_id)
             if version is None:
                 policy = self.editions.get(session, stored.content_hash)
         return self.replay_stored(stored, version, policy if version is None else None)
@@ -330,7 +342,8 @@ class Service:
                 policy = self.registry.get(stored.policy_id, version)
         field = SUBJECT_FIELD.get(stored.kind)
         if field is None:
-            raise PolicyNotFound(f"this service cannot replay decisions of kind '{stored.kind}'")
+            raise PolicyNotFound(_("this service cannot decide or replay decisions of kind '{kind}'",
+                                   kind=stored.kind))
         # Through the stored text form, so a replay compares like with like (e.g. 1000 vs Decimal 1000).
         try:
             computed = run_engine(stored.kind, policy, stored.input[field], stored.as_of)

@@ -13,8 +13,9 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from ..values import in_range, read_choice, read_date, read_decimal, shown
+from ..values import BadValue, in_range, read_choice, read_date, read_decimal
 from ..errors import AlmpError
+from ..i18n import _
 from ..policy.facts import DATE_DERIVATIONS, DECIMAL_PLACES, DERIVATIONS, FactDictionary
 
 ID_COLUMN = "person_id"
@@ -24,7 +25,15 @@ SEEN_LIMIT = 100_000  # distinct texts remembered per column (bounds a reader's 
 _UNSEEN = object()
 
 class PopulationError(AlmpError):
-    """A population file that cannot be read (bad header or a bad row); names file and line."""
+    """A population file that cannot be read (bad header or a bad row); names file and line.
+
+    The words are the officer's language (``engine.i18n``); a cell's value is never shown (a population
+    is people: a birth date or a region of residence is personal data), only what was expected.
+    """
+
+    def __init__(self, message: str, where=None):
+        # one argument when unpickled from a worker process: the text as it was built there
+        super().__init__(message if where is None else f"{where}: {message}")
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -41,18 +50,19 @@ class RowReader:
         inputs = {n: f for n, f in dictionary.facts.items() if f.of("person") and not f.computed}
         unknown = [c for c in header if c not in inputs and c != ID_COLUMN]
         if unknown:
-            from ..suggest import suggest
-            hints = [suggest(c, list(inputs)) for c in unknown]
-            raise PopulationError(f"{file}:1: unknown column(s) {unknown}"
-                                  + "".join(f"; {h}" for h in hints if h)
-                                  + f" (columns are person facts of the dictionary: {', '.join(inputs)})")
+            from ..suggest import closest
+            near = [closest(c, list(inputs)) for c in unknown]
+            hints = "".join("; " + _("did you mean '{name}'?", name=n) for n in near if n)
+            raise PopulationError(_("unknown column(s) {columns}{hints} (columns are person facts of the "
+                                    "dictionary: {facts})", columns=unknown, hints=hints, facts=", ".join(inputs)),
+                                  f"{file}:1")
         if len(set(header)) != len(header):
             dupes = sorted({c for c in header if header.count(c) > 1})
-            raise PopulationError(f"{file}:1: duplicate column(s) {dupes}")
+            raise PopulationError(_("duplicate column(s) {columns}", columns=dupes), f"{file}:1")
         wanted = dictionary.closure(needed)
         missing = sorted(wanted - set(header))
         if missing:
-            raise PopulationError(f"{file}:1: missing column(s) {missing} needed by the policy")
+            raise PopulationError(_("missing column(s) {columns} needed by the policy", columns=missing), f"{file}:1")
         self.converters = [(i, name, _converter(inputs[name])) for i, name in enumerate(header) if name in wanted]
         self.derived = [(f.name, f.derived_from, DERIVATIONS[f.derivation])
                         for f in dictionary.facts.values()
@@ -71,7 +81,8 @@ class RowReader:
 
     def env(self, row: list[str], line: int) -> dict:
         if len(row) != self.width:
-            raise PopulationError(f"{self.file}:{line}: expected {self.width} cells, found {len(row)}")
+            raise PopulationError(_("expected {width} cells, found {found}", width=self.width, found=len(row)),
+                                  f"{self.file}:{line}")
         env = {}
         seen = self.seen
         for index, name, convert in self.converters:
@@ -81,8 +92,9 @@ class RowReader:
             if value is _UNSEEN:
                 try:
                     value = convert(text)
-                except ValueError as exc:
-                    raise PopulationError(f"{self.file}:{line}: column '{name}': {exc}") from None
+                except ValueError as exc:  # what was expected, never the cell's text
+                    raise PopulationError(_("column '{name}': {expected}", name=name,
+                                            expected=getattr(exc, "expected", exc)), f"{self.file}:{line}") from None
                 if len(known) < SEEN_LIMIT:
                     known[text] = value
             env[name] = value
@@ -149,7 +161,7 @@ def _converter(fact):
     def null():
         if nullable:
             return None
-        raise ValueError(f"empty cell, but '{name}' may not be null")
+        raise BadValue(_("'{name}' may not be null", name=name), echo=False)
 
     if kind == "date":
         def convert(text):
@@ -163,7 +175,7 @@ def _converter(fact):
                 return True
             if low in _FALSE:
                 return False
-            raise ValueError(f"expected true or false, got {shown(text)}")
+            raise BadValue(_("expected true or false"), text)
     elif kind == "int":
         def convert(text):
             if not text:
@@ -171,7 +183,7 @@ def _converter(fact):
             try:
                 number = int(text)
             except ValueError:
-                raise ValueError(f"expected a whole number, got {shown(text)}") from None
+                raise BadValue(_("expected a whole number"), text) from None
             return in_range(number, fact.minimum, fact.maximum)
     elif kind == "decimal":
         def convert(text):
@@ -188,7 +200,8 @@ def _converter(fact):
             items = [t for t in text.split(LIST_SEPARATOR) if t] if text else []
             return tuple(sorted({read_choice(item, allowed) for item in items}))
     else:  # the dictionary is checked on load; a new type needs a converter here
-        raise PopulationError(f"fact '{name}' has type {kind}, which population files cannot carry")
+        raise PopulationError(_("fact '{name}' has type {kind}, which population files cannot carry",
+                                name=name, kind=kind))
     return convert
 
 
@@ -197,11 +210,11 @@ def read_header(path: Path) -> list[str]:
         with open(path, newline="", encoding="utf-8") as fh:
             header = next(csv.reader(_skip_comments(fh)), None)
     except OSError as exc:
-        raise PopulationError(f"{path}: {exc.strerror}") from None
+        raise PopulationError(exc.strerror, path) from None
     except UnicodeDecodeError:
-        raise PopulationError(f"{path}: not UTF-8 text") from None
+        raise PopulationError(_("not UTF-8 text"), path) from None
     if not header:
-        raise PopulationError(f"{path}:1: empty file (expected a header row of fact names)")
+        raise PopulationError(_("empty file (expected a header row of fact names)"), f"{path}:1")
     return [h.strip() for h in header]
 
 
@@ -222,4 +235,4 @@ def read_meta(path: Path) -> dict:
     try:
         return json.loads(meta.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise PopulationError(f"{meta}: not a readable population sidecar ({exc})") from None
+        raise PopulationError(_("not a readable population sidecar ({reason})", reason=exc), meta) from None

@@ -29,7 +29,7 @@ from ..policy.compiler import compile_bundle
 from ..decide.evaluate import decide
 from ..decide.state import NO_BAND, NOT_ELIGIBLE, state_of
 from ..policy.model import Policy
-from ..i18n import edition_name
+from ..i18n import edition_name, enter, language
 from ..money import to_cents
 from .population import PopulationError, RowReader, read_header
 
@@ -169,8 +169,9 @@ def records(path: Path, block_bytes: int = CHUNK_BYTES):
 _RUNNER: _Runner | None = None
 
 
-def _init(bundles, header, as_of, file):
+def _init(bundles, header, as_of, file, lang):
     global _RUNNER
+    enter(lang)  # a bad row's message is in the caller's language, whichever way the worker was started
     _RUNNER = _Runner(bundles, header, as_of, file)
 
 
@@ -257,7 +258,7 @@ def run(policies: list[Policy], path: Path, as_of: dt.date, workers: int | None 
             account(runner.run(chunk), len(chunk[1].encode("utf-8")))
         return tally
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-    with context.Pool(workers, initializer=_init, initargs=(bundles, header, as_of, str(path))) as pool:
+    with context.Pool(workers, initializer=_init, initargs=(bundles, header, as_of, str(path), language())) as pool:
         in_flight = []
         for chunk in chunks(path, chunk_bytes):
             in_flight.append((pool.apply_async(_work, (chunk,)), len(chunk[1].encode("utf-8"))))

@@ -16,7 +16,7 @@ from .compiler import compile_policy, make_bundle
 from ..errors import Code, PolicyError, PolicyErrors, PolicyNotFound, SourceLocation
 from .facts import FactDictionary, build_dictionary
 from .model import Policy
-from ..i18n import _
+from ..i18n import _, date
 from ..suggest import closest
 from .loader import load_file, load_text
 
@@ -113,9 +113,10 @@ class Registry:
         live = [p for p in editions if p.status != "draft" and p.in_force(as_of)]
         if not live:
             still = _("open")
-            windows = "; ".join(f"{p.version}: {p.valid_from}..{p.valid_to or still}" for p in editions)
+            windows = "; ".join(f"{p.version}: {date(p.valid_from)}..{date(p.valid_to) if p.valid_to else still}"
+                                for p in editions)
             raise PolicyNotFound(_("no edition of '{id}' is in force on {as_of} ({windows})", id=policy_id,
-                                   as_of=as_of, windows=windows))
+                                   as_of=date(as_of), windows=windows))
         return live[0]
 
 

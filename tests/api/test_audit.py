@@ -109,8 +109,11 @@ def test_cli_replay_of_one_decision(db_url, three, capsys, api_policies):
 
 
 def test_cli_replay_of_an_unknown_decision_is_exit_2(db_url, capsys, api_policies):
+    unknown = "00000000-0000-4000-8000-000000000000"
+    assert main(["replay", unknown, "--database", db_url, "--policies", str(api_policies)]) == 2
+    assert f"nessuna decisione '{unknown}'" in capsys.readouterr().err
     assert main(["replay", "nope", "--database", db_url, "--policies", str(api_policies)]) == 2
-    assert "nope" in capsys.readouterr().err
+    assert "nessuna decisione" in capsys.readouterr().err  # an id not shaped as one is not said back
 
 
 def test_cli_batch_replay_counts_identical_and_shows_how_others_differ(db_url, three, capsys, api_policies):

@@ -81,10 +81,11 @@ def test_other_details_follow_the_request_language(client):
     assert client.post("/v1/eligibility", json=eligibility_body()).json()["detail"].startswith("serve una chiave API")
     wrong_role = client.get("/v1/decisions/x", headers=headers("evaluate"))
     assert wrong_role.status_code == 403 and "non ha il ruolo 'audit'" in wrong_role.json()["detail"]
-    none = client.get("/v1/decisions/no-such-decision", headers=headers("audit", **{"Accept-Language": "en"}))
-    assert none.status_code == 404 and none.json()["detail"] == "no decision 'no-such-decision'"
-    assert client.get("/v1/decisions/no-such-decision", headers=headers("audit")).json()["detail"] == \
-        "nessuna decisione 'no-such-decision'"
+    unknown_id = "00000000-0000-4000-8000-000000000000"
+    none = client.get(f"/v1/decisions/{unknown_id}", headers=headers("audit", **{"Accept-Language": "en"}))
+    assert none.status_code == 404 and none.json()["detail"] == f"no decision '{unknown_id}'"
+    assert client.get(f"/v1/decisions/{unknown_id}", headers=headers("audit")).json()["detail"] == \
+        f"nessuna decisione '{unknown_id}'"
 
 
 def test_a_body_too_large_says_so_in_the_request_language(client):

@@ -29,7 +29,7 @@ def test_statement_command_json_and_unknown_id(client, db_url, api_policies, cap
     statement = json.loads(capsys.readouterr().out)
     assert statement["heading"]["decision_id"] == decision_id and statement["is_decision"]
     assert main(["statement", "no-such-id", "--database", db_url, "--policies", str(api_policies)]) == 2
-    assert "no decision" in capsys.readouterr().err
+    assert "nessuna decisione" in capsys.readouterr().err
 
 
 def test_eval_statement_is_marked_as_not_a_decision(tmp_path, capsys):
