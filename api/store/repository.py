@@ -407,8 +407,9 @@ class _Keys:
     ``extended`` and updated where the batch is appended (under the chain lock, where erasure runs too).
     """
 
-    def __init__(self, session: Session, subjects: set):
+    def __init__(self, session: Session, subjects: set, ids=None):
         self.sealer = sealing.default()
+        self._ids = ids  # an iterator of fresh random key ids (api.store.bulk makes them in one go), or None
         self.live: dict[str, tuple[str, bytes]] = {}  # subject -> (key id, data key)
         self.until: dict[str, dt.date | None] = {}  # key id -> its retain_until as read or made
         self.new_rows: list[dict] = []
@@ -430,7 +431,8 @@ class _Keys:
         until = _retain_until(now.date(), years)
         found = self.live.get(subject) if subject is not None else None
         if found is None:
-            key_id, data_key = str(uuid.uuid4()), self.sealer.new_data_key()
+            key_id = str(uuid.uuid4()) if self._ids is None else next(self._ids)
+            data_key = self.sealer.new_data_key()
             values = dict(id=key_id, subject=subject, wrapped=self.sealer.wrap(data_key, key_id), created_at=now,
                           erased_at=None, retain_until=until)
             self.new_rows.append(values)

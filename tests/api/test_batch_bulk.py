@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from api import batch as batch_module
 from api.store import bulk
@@ -136,3 +137,27 @@ def test_decision_ids_are_version_4_uuids_written_as_uuid_writes_them():
     for text in ids:
         parsed = uuid.UUID(text)
         assert parsed.version == 4 and parsed.variant == uuid.RFC_4122 and str(parsed) == text
+
+
+# any text a row can hold (a lone surrogate cannot be written as UTF-8, so no row holds one)
+_odd = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12) \
+    | st.sampled_from(["è€", '"\\', "\x00\x1f\x7f", "\u2028\u2029", "\U0001f600"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts=st.lists(_odd, min_size=6, max_size=6), subject=st.none() | _odd, key=st.none() | _odd,
+       basis=st.none() | _odd)
+def test_a_bulk_row_digest_is_the_chain_digest(texts, subject, key, basis):
+    """bulk._digest writes the row's content straight with orjson: the very digest chain.digest takes (the one
+    audit verify checks), whatever the texts."""
+    import datetime as dt
+
+    from api.store.chain import CURRENT, digest, utc_text
+    from api.store.repository import _RowView
+    now = dt.datetime(2026, 11, 30, 3, 47, 1, 123456, tzinfo=dt.timezone.utc)
+    values = dict(seq=0, id=texts[0], created_at=now, kind="batch", policy_id=texts[1], version=texts[2],
+                  content_hash="sha256:" + "a" * 64, engine_version=texts[3], as_of=dt.date(2014, 3, 1), caller=texts[4],
+                  idempotency_key=key, request_hash="hmac:" + "b" * 64, input_json='{"policy":"x"}',
+                  result_json=texts[5], trace_json='{"plan":"sha256:c"}', prev_hash="", row_hash="",
+                  hash_scheme=CURRENT, subject=subject, sealed="v1:k:AAAA", statement_basis=basis)
+    assert bulk._digest(values, utc_text(now)) == digest(_RowView(values))
