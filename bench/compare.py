@@ -141,8 +141,7 @@ def bench_batch(policy, people, expected, passes: int) -> None:
 
 # -- decision path on durable-rules -----------------------------------------------------------
 def bench_decision(policy, people, expected, passes: int) -> None:
-    import durable_rules_engine as core
-
+    from bench import durable_peer
     from engine.decide.durable import DurableBackend
     from engine.decide.evaluate import decide, prepare_facts
     from engine.decide.state import is_eligible
@@ -159,42 +158,14 @@ def bench_decision(policy, people, expected, passes: int) -> None:
         return fired, banded
 
     check("almp decision path (durable-rules)", [band_of(*almp_one(p)) for p in people], expected)
-    # The same asserts, encoded beforehand, through the C core with nothing of almp around it, driven as
-    # almp drives it: every fact asserted into one reused state under one id, its actions drained, then
-    # retracted (engine/decide/durable.py says why). Its own state, so the two never share one.
-    texts, fresh = [], []
-    for i, p in enumerate(people):
-        env = prepare_facts(policy, p, AS_OF)
-        fired, banded, points = decide(policy, env, durable)
-        texts.append((durable.text(1, env, "peer"),) if not banded else
-                     (durable.text(1, env, "peer"), durable.text(2, env, "peer", points)))
-        first = dict(durable.event(1, env), sid=f"c1-{i}")
-        second = dict(durable.event(2, {**env, "points": points}), sid=f"c2-{i}") if banded else None
-        fresh.append((json.dumps(first), first["sid"]) if second is None else
-                     (json.dumps(first), first["sid"], json.dumps(second), second["sid"]))
-    handle = durable._handle._handle
-    retract = '{"sid":"peer","id":"f"}'
+    # the peer: the same asserts, encoded beforehand, through the C core as almp drives it (bench.durable_peer)
+    texts, fresh = durable_peer.encode(policy, durable, [prepare_facts(policy, p, AS_OF) for p in people])
 
     def c_core():
-        for item in texts:
-            for text in item:
-                code, state = core.assert_fact(handle, text)
-                message = core.start_action_for_state(handle, state)
-                message = message and message[1]
-                while message:
-                    message = core.complete_and_start_action(handle, state)
-                core.retract_fact(handle, retract)
+        durable_peer.drive(durable, texts)
 
-    def c_core_fresh_states():  # the peer before almp reused its state: a new sid per assert, deleted after
-        for item in fresh:
-            for k in range(0, len(item), 2):
-                code, state = core.assert_fact(handle, item[k])
-                if code != 1:
-                    message = core.start_action_for_state(handle, state)
-                    message = message and message[1]
-                    while message:
-                        message = core.complete_and_start_action(handle, state)
-                core.delete_state(handle, item[k + 1])
+    def c_core_fresh_states():  # the peer before almp reused its state
+        durable_peer.drive_fresh_states(durable, fresh)
 
     def almp_all():
         for p in people:
