@@ -5,7 +5,12 @@
 request is handled, in the event loop or in a worker thread (``asyncio.to_thread`` and
 Starlette's thread pool copy the context), speaks the caller's language, and two requests in
 different languages at once cannot swap. The server's own locale (LANG) is not the caller's
-wish: with neither field nor header the answer is Italian. The web console speaks Italian only.
+wish: with neither field nor header the answer is Italian.
+
+The web console (``/console``) asks the same way with one step more: a person who picked a language
+with the console's switch (remembered in the ``almp_lang`` cookie, set by the console when a page is
+asked for with ``lang``) keeps it over whatever the browser's Accept-Language says; with no choice
+made, the browser's header is respected, and Italian is the default.
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ ACCEPT_LANGUAGE_DOC = ("Language of the human-readable texts of the answer (erro
                        "`it` (default) or `en`, as in `Accept-Language: en-GB,en;q=0.9`. Error codes stay "
                        "English identifiers.")
 _CONSOLE = "/console"
+LANG_COOKIE = "almp_lang"  # the console's remembered choice (api.console.app sets it)
 
 
 def accepted(header: str | None) -> str | None:
@@ -66,15 +72,30 @@ def _query_lang(query_string: bytes) -> str | None:
 
 def scope_language(scope) -> str:
     """The language a request asks for (see the module docstring)."""
-    if scope.get("path", "").startswith(_CONSOLE):
-        return DEFAULT_LANGUAGE
     asked = _query_lang(scope.get("query_string") or b"")
     if asked:
         return asked
-    for name, value in scope.get("headers") or ():
+    headers = scope.get("headers") or ()
+    if scope.get("path", "").startswith(_CONSOLE):
+        chosen = cookie_lang(headers)
+        if chosen:
+            return chosen
+    for name, value in headers:
         if name == b"accept-language":
             return accepted(value.decode("latin-1")) or DEFAULT_LANGUAGE
     return DEFAULT_LANGUAGE
+
+
+def cookie_lang(headers) -> str | None:
+    """The language remembered in the console's ``almp_lang`` cookie, when it names one almp speaks."""
+    for name, value in headers:
+        if name != b"cookie":
+            continue
+        for part in value.decode("latin-1").split(";"):
+            key, _, chosen = part.strip().partition("=")
+            if key == LANG_COOKIE and chosen in LANGUAGES:
+                return chosen
+    return None
 
 
 class RequestLanguage:
@@ -107,3 +128,6 @@ class RequestLanguage:
 def error_headers(scope) -> dict:
     """The language header of an error answer sent where RequestLanguage cannot add it."""
     return {"Content-Language": scope_language(scope)}
+
+
+query_lang = _query_lang  # the console remembers a language asked for this way

@@ -12,12 +12,18 @@ from functools import lru_cache
 from engine.expr.italian import sentence
 from engine.policy.loader import load_text
 
-MODES = {"free": "gratuito", "a_processo": "a processo", "a_risultato": "a risultato"}
-OPTIONS = {"unit_cost": "costo standard unitario", "lump_sum": "somma forfettaria", "flat_rate": "tasso forfettario",
-           "outcome": "a risultato", "none": "nessun costo"}
-UNITS = {"hour": "ora", "unit": "unità"}
-CONTRACTS = {"open_ended": "tempo indeterminato", "apprenticeship": "apprendistato", "fixed_term": "tempo determinato",
-             "temporary_agency": "somministrazione", "self_employment": "lavoro autonomo"}
+from .texts import t
+
+# the words for the edition's codes: catalogue keys console.act.<table>.<code>
+MODES = ("free", "a_processo", "a_risultato")
+OPTIONS = ("unit_cost", "lump_sum", "flat_rate", "outcome", "none")
+UNITS = ("hour", "unit")
+CONTRACTS = ("open_ended", "apprenticeship", "fixed_term", "temporary_agency", "self_employment")
+
+
+def word(table: str, codes, code) -> str:
+    """The words for ``code`` of one of the tables above, in the request's language; else the code itself."""
+    return t(f"console.act.{table}.{code}") if code in codes else code
 
 
 @dataclass
@@ -131,10 +137,10 @@ def read_edition(policy) -> dict:
                                                    ("max_amount", svc.max_amount)) if f is not None}
             services.append(Item(svc.code, svc.label, line("basket", "services", svc.index), _reference(svc.reference),
                                  figures=figures,
-                                 extra={"mode": MODES.get(svc.mode, svc.mode),
-                                        "option": OPTIONS.get(cost.option, cost.option),
-                                        "unit": UNITS.get(cost.unit, cost.unit),
-                                        "bands": ", ".join(svc.bands) if svc.bands else "tutte",
+                                 extra={"mode": word("mode", MODES, svc.mode),
+                                        "option": word("option", OPTIONS, cost.option),
+                                        "unit": word("unit", UNITS, cost.unit),
+                                        "bands": ", ".join(svc.bands) if svc.bands else t("console.act.all_bands"),
                                         "mandatory": svc.mandatory}))
         if costs.outcomes is not None:
             for rule in costs.outcomes.rules:
@@ -144,7 +150,7 @@ def read_edition(policy) -> dict:
                 by_band = {band: _figure(f) for band, f in (rule.by_band or {}).items()}
                 outcomes.append(Item(rule.id, rule.label, line("outcomes", "rules", rule.index),
                                      _reference(rule.reference), figures=figures,
-                                     extra={"contracts": ", ".join(CONTRACTS.get(c, c) for c in rule.contract_types),
+                                     extra={"contracts": ", ".join(word("contract", CONTRACTS, c) for c in rule.contract_types),
                                             "by_band": by_band, "formula": rule.formula or "",
                                             "region_group": rule.region_group or "",
                                             "instalments": [(i.label, _figure(i.share), _figure(i.after_months))
@@ -172,10 +178,8 @@ def read_edition(policy) -> dict:
     }
 
 
-_FIELDS = {"amount": "dote", "duration_months": "durata (mesi)", "max_doti": "doti massime", "points": "punti",
-           "rate": "costo unitario", "group_rate": "costo di gruppo", "percent": "percentuale",
-           "max_quantity": "quantità massima", "max_amount": "importo massimo", "value": "valore", "share": "quota",
-           "after_months": "dopo mesi", "min": "minimo", "max": "massimo", "min_months": "durata minima"}
+_FIELDS = ("amount", "duration_months", "max_doti", "points", "rate", "group_rate", "percent", "max_quantity",
+           "max_amount", "value", "share", "after_months", "min", "max", "min_months")
 
 
 def _where(data: dict, path: tuple) -> str:
@@ -183,23 +187,23 @@ def _where(data: dict, path: tuple) -> str:
     if not path:
         return ""
     head, rest = path[0], path[1:]
-    last = _FIELDS.get(str(path[-1]), str(path[-1]))
+    last = word("field", _FIELDS, str(path[-1]))
     try:
         if head == "parameters":
-            return f"Parametro {rest[0]}"
+            return t("console.act.where.parameter", name=rest[0])
         if head == "budget":
-            return "Dotazione finanziaria"
+            return t("console.edition.budget")
         if head == "bands":
             band = data["bands"][rest[0]]
-            return f"Fascia {band.get('id')} – {band.get('label', '')}: {last}"
+            return t("console.act.where.band", band=band.get("id"), label=band.get("label", ""), field=last)
         if head == "points":
-            return f"Punti: {data['points'][rest[0]].get('label', '')}"
+            return t("console.act.where.points", label=data["points"][rest[0]].get("label", ""))
         if head == "basket" and rest[:1] == ("services",):
             svc = data["basket"]["services"][rest[1]]
-            return f"Servizio {svc.get('code')} – {svc.get('label', '')}: {last}"
+            return t("console.act.where.service", code=svc.get("code"), label=svc.get("label", ""), field=last)
         if head == "outcomes" and rest[:1] == ("rules",):
             rule = data["outcomes"]["rules"][rest[1]]
-            return f"Risultato «{rule.get('label', rule.get('id'))}»: {last}"
+            return t("console.act.where.outcome", label=rule.get("label", rule.get("id")), field=last)
     except (KeyError, IndexError, TypeError, AttributeError):
         pass
     return ".".join(str(p) for p in path)

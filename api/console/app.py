@@ -18,7 +18,9 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from engine.errors import PolicyNotFound
 
+from ..language import LANG_COOKIE, query_lang
 from . import session
+from .texts import t
 from .views import HERE, page, root
 
 log = logging.getLogger("almp.console")
@@ -50,6 +52,9 @@ def create_console(parent: FastAPI) -> FastAPI:
         if not request.url.path.startswith(root(request) + "/static/"):
             # pages may show personal data: never keep them in a shared or browser cache
             response.headers["Cache-Control"] = "no-store"
+        chosen = query_lang(request.scope.get("query_string") or b"")
+        if chosen:  # the switch's choice, remembered for the browser session (api.language reads it)
+            response.set_cookie(LANG_COOKIE, chosen, path=root(request) or "/", httponly=True, samesite="lax")
         return response
 
     console.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -99,7 +104,7 @@ def _routes(console: FastAPI) -> None:
         user = session.sign_in(request, chiave)
         if user is None:
             return page(request, "accesso.html", status_code=401, dopo=_safe_next(dopo),
-                        error="Chiave non riconosciuta. Controlli di averla copiata per intero.")
+                        error=t("console.signin.unknown_key"))
         log.info("console sign-in: %s (%s)", user.name, ", ".join(sorted(user.roles)))
         return RedirectResponse(root(request) + (_safe_next(dopo) or "/"), status_code=303)
 
@@ -122,37 +127,34 @@ def _errors(console: FastAPI) -> None:
     async def sign_in_required(request: Request, _exc):
         here = request.url.path[len(root(request)):]
         if request.headers.get("HX-Request"):
-            return page(request, "errore.html", status_code=401, title="Sessione scaduta",
-                        message="La sessione è scaduta: acceda di nuovo.")
+            return page(request, "errore.html", status_code=401, title=t("console.error.session_expired"),
+                        message=t("console.error.session_expired_text"))
         target = root(request) + "/accesso" + (f"?dopo={quote(here)}" if request.method == "GET" else "")
         return RedirectResponse(target, status_code=303)
 
     @console.exception_handler(session.RoleRequired)
     async def role_required(request: Request, exc: session.RoleRequired):
-        return page(request, "errore.html", status_code=403, title="Accesso non consentito",
-                    message=f"Questa funzione richiede il ruolo «{session.ROLE_LABELS[exc.role]}», "
-                            "che la sua chiave non ha. Si rivolga all'amministratore.")
+        return page(request, "errore.html", status_code=403, title=t("console.error.forbidden"),
+                    message=t("console.error.forbidden_text", role=session.role_label(exc.role)))
 
     @console.exception_handler(PolicyNotFound)
     async def not_found(request: Request, exc: PolicyNotFound):
-        return page(request, "errore.html", status_code=404, title="Non trovato",
-                    message="Il programma o l'edizione richiesti non esistono.", detail=str(exc))
+        return page(request, "errore.html", status_code=404, title=t("console.error.not_found"),
+                    message=t("console.error.not_found_text"), detail=str(exc))
 
     @console.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
         if exc.status_code == 403 and exc.detail == "csrf":
-            return page(request, "errore.html", status_code=403, title="Modulo non valido",
-                        message="Il modulo è scaduto o non proviene da questa console. Ricarichi la pagina e "
-                                "riprovi.")
-        titles = {404: "Pagina non trovata", 405: "Operazione non consentita"}
+            return page(request, "errore.html", status_code=403, title=t("console.error.csrf"),
+                        message=t("console.error.csrf_text"))
+        titles = {404: "console.error.page_not_found", 405: "console.error.not_allowed"}
         return page(request, "errore.html", status_code=exc.status_code,
-                    title=titles.get(exc.status_code, "Richiesta non valida"),
+                    title=t(titles.get(exc.status_code, "console.error.bad_request")),
                     message=exc.detail if isinstance(exc.detail, str) and exc.status_code == 400 else "")
 
     @console.exception_handler(Exception)
     async def backstop(request: Request, exc: Exception):
         incident = uuid.uuid4().hex[:12]
         log.exception("console: unexpected error %s", incident)
-        return page(request, "errore.html", status_code=500, title="Errore interno",
-                    message=f"Si è verificato un errore imprevisto (incidente {incident}). Lo comunichi "
-                            "all'assistenza con questo codice.")
+        return page(request, "errore.html", status_code=500, title=t("console.error.internal"),
+                    message=t("console.error.internal_text", incident=incident))

@@ -17,17 +17,15 @@ from engine.errors import PolicyNotFound
 
 from . import drafts
 from .session import User, check_csrf, need
+from .texts import t
 from .views import fragment, page
 
 router = APIRouter()
 Officer = Annotated[User, Depends(need("funzionario"))]
-DIFF_SECTIONS = {
-    "eligibility": "Requisiti di accesso", "parameters": "Parametri (soglie)",
-    "bands": "Fasce: condizioni, valori, durate", "points": "Punteggi di profilazione",
-    "other": "Servizi, massimali, costi unitari, pagamenti a risultato e altro", "dates": "Date e stato",
-    "budget": "Dotazione finanziaria", "metadata": "Titolo, atti, fonti e note",
-}
-DIFF_KINDS = {"added": "aggiunto", "removed": "rimosso", "changed": "modificato"}
+# section or kind of a change -> catalogue key of its words, in the order the page shows them
+DIFF_SECTIONS = {section: f"console.diff.section.{section}" for section in
+                 ("eligibility", "parameters", "bands", "points", "other", "dates", "budget", "metadata")}
+DIFF_KINDS = {kind: f"console.diff.kind.{kind}" for kind in ("added", "removed", "changed")}
 
 
 def service(request: Request):
@@ -93,16 +91,16 @@ async def carica(request: Request, user: Officer):
     upload = form.get("file")
     notice, text = "", ""
     if upload is None or isinstance(upload, str):
-        notice = "Scelga un file YAML da caricare."
+        notice = t("console.draft.choose_file")
     else:
         raw = await upload.read(drafts.MAX_DRAFT_BYTES + 1)
         if len(raw) > drafts.MAX_DRAFT_BYTES:
-            notice = f"Il file supera {drafts.MAX_DRAFT_BYTES // 1024} KB."
+            notice = t("console.draft.too_big", kb=drafts.MAX_DRAFT_BYTES // 1024)
         else:
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:
-                notice = "Il file non è testo UTF-8."
+                notice = t("console.draft.not_utf8")
     registry = service(request).registry
     draft = drafts.compile_draft(registry, text) if text else None
     return page(request, "bozza.html", user=user, programmes=_programmes(registry), text=text, draft=draft,

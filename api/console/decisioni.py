@@ -2,7 +2,14 @@
 replay it, re-evaluate it under another edition, and check the integrity of the log.
 
 Every page that shows a person's facts is a read of personal data and is logged (who, what,
-which decision). Searches go by POST so that a pseudonym never lands in a URL or a server log.
+which decision, why). Searches go by POST so that a pseudonym never lands in a URL or a server log.
+
+Why: before a stored decision is opened, replayed or re-evaluated the auditor states a purpose (a
+category and a short reference, posted, never in the URL), recorded with every read-log entry of
+that decision as the API's ``X-Purpose`` is, under the API's rules (``api.access.clean_purpose``:
+at most 200 printable characters; with ``ALMP_REQUIRE_PURPOSE=1`` it cannot be left out). The session
+remembers it for that decision (a few at a time), so reloading the page or downloading the statement
+reads under the same purpose; the replay form offers to change it.
 """
 from __future__ import annotations
 
@@ -10,27 +17,35 @@ import datetime as dt
 import threading
 from typing import Annotated
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import RedirectResponse
 from fastapi.concurrency import run_in_threadpool
 from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import PolicyNotFound
+from engine.i18n import language
 from engine.statement import StatementError
 
-from ..access import UNSPECIFIED, reading_for
+from .. import access
+from ..access import reading_for
 from ..service import DecisionNotFound, StoredInputMismatch
 from ..store.sealing import PersonalDataErased
 from ..store.repository import get_bundle, verify_chain
 from .search import Criteria, callers as search_callers, find, pseudonym_column
 from .session import User, check_csrf, log_read, need
-from .views import page
+from .texts import t
+from .views import page, root
 
 router = APIRouter()
 Auditor = Annotated[User, Depends(need("revisore"))]
-OUTCOMES = {"": "qualsiasi", "ammesso": "ammesso", "non-ammesso": "non ammesso"}
-KINDS = {"": "qualsiasi", "eligibility": "ammissibilità", "batch": "ammissibilità (lotto)", "plan": "piano (PIP)",
-         "claim": "rendicontazione"}
+# form value -> catalogue key of its words
+OUTCOMES = {"": "console.search.any", "ammesso": "console.check.possible_eligible",
+            "non-ammesso": "console.check.possible_not_eligible"}
+KINDS = {"": "console.search.any", "eligibility": "console.kind.eligibility", "batch": "console.kind.batch",
+         "plan": "console.kind.plan", "claim": "console.kind.claim"}
 
 
 def service(request: Request):
@@ -90,7 +105,7 @@ def subject_pseudonyms(text: str, callers) -> tuple[tuple[str, ...], str]:
     if codicefiscale.is_valid(text):
         return (pseudonym.of_codice_fiscale(text),), ""
     if len(text) in (11, 16) and text.isalnum() and any(c.isdigit() for c in text):
-        return (), "Il codice fiscale indicato non è valido (controlli il carattere di controllo)."
+        return (), t("console.search.bad_cf")
     return tuple(pseudonym.of_subject_id(text, caller) for caller in callers()), ""
 
 
@@ -150,24 +165,88 @@ def _decision(request: Request, decision_id: str):
     try:
         return service(request).get(decision_id[:64])
     except DecisionNotFound:
-        raise PolicyNotFound(f"nessuna decisione '{decision_id[:64]}'") from None
+        raise PolicyNotFound(t("console.decision.unknown", id=decision_id[:64])) from None
 
 
-def record(request: Request, user: User, action: str, decision, outcome: str = "ok") -> None:
-    """A read of a stored decision goes into the read log (api.access: who, which decision, channel
+def record(request: Request, user: User, action: str, decision, purpose: str, outcome: str = "ok") -> None:
+    """A read of a stored decision goes into the read log (api.access: who, which decision, why, channel
     'console'), as the API's reads do, and the console's own log line; never the facts themselves."""
     log_read(user, action, decision.id)
     service(request).record_read(caller=user.name, decision_id=decision.id, what=action, via=VIA,
-                                 outcome=outcome)
+                                 outcome=outcome, purpose=purpose)
 
 
 VIA = "console"
 
+# -- the purpose of a read ------------------------------------------------------------------------------------
+# form value -> catalogue key console.purpose.category.<value>; the log records the Italian words (the
+# register's language, whatever the page's), then the auditor's reference
+PURPOSES = ("compliance", "appeal", "access_request", "inspection", "error_report", "other")
+MAX_DETAIL = 120
+KEEP = 8  # decisions whose purpose the session remembers (the cookie stays small)
 
-def _decision_page(request: Request, user: User, decision_id: str, **extra):
+
+class PurposeProblem(Exception):
+    def __init__(self, key: str, status: int):
+        super().__init__(key)
+        self.key, self.status = key, status
+
+
+def purpose_of(form) -> tuple[str, str, str]:
+    """(category, detail, the text to record) from the purpose fields; PurposeProblem when they will not do."""
+    category = str(form.get("scopo") or "").strip()
+    detail = " ".join(str(form.get("dettaglio") or "").split())
+    if len(detail) > MAX_DETAIL:
+        raise PurposeProblem("console.purpose.too_long", 422)
+    if category and category not in PURPOSES:
+        raise PurposeProblem("console.purpose.unknown", 422)
+    if category == "other" and not detail:
+        raise PurposeProblem("console.purpose.say_what", 422)
+    if category and category != "other":
+        words = t(f"console.purpose.category.{category}", lang="it")
+        text = f"{words}: {detail}" if detail else words
+    else:
+        text = detail
+    try:
+        return category, detail, access.clean_purpose(text)
+    except access.PurposeRequired:
+        raise PurposeProblem("console.purpose.required", 428) from None
+    except access.BadPurpose:
+        raise PurposeProblem("console.purpose.bad", 422) from None
+
+
+def stated(request: Request, decision_id: str) -> tuple[str, str, str] | None:
+    """The purpose this session stated for the decision, or None."""
+    kept = (request.session.get("purposes") or {}).get(decision_id)
+    if not kept:
+        return None
+    try:
+        return purpose_of({"scopo": kept[0], "dettaglio": kept[1]})
+    except PurposeProblem:  # the rules changed since (ALMP_REQUIRE_PURPOSE set): ask again
+        return None
+
+
+def remember(request: Request, decision_id: str, category: str, detail: str) -> None:
+    kept = dict(request.session.get("purposes") or {})
+    kept.pop(decision_id, None)
+    kept[decision_id] = [category, detail]
+    while len(kept) > KEEP:
+        kept.pop(next(iter(kept)))
+    request.session["purposes"] = kept
+
+
+def _purpose_page(request: Request, user: User, decision_id: str, problem: PurposeProblem | None = None,
+                  category: str = "", detail: str = ""):
+    return page(request, "scopo.html", status_code=problem.status if problem else 200, user=user,
+                decision_id=decision_id, purposes=PURPOSES, required=access.purpose_required(),
+                purpose_error=t(problem.key, limit=MAX_DETAIL) if problem else "", category=category,
+                detail=detail, max_detail=MAX_DETAIL)
+
+
+def _decision_page(request: Request, user: User, decision_id: str, purpose: tuple[str, str, str], **extra):
     svc = service(request)
     decision = _decision(request, decision_id)
-    record(request, user, "read", decision, "erased" if decision.erased else "ok")
+    record(request, user, "read", decision, purpose[2], "erased" if decision.erased else "ok")
     others = []
     try:
         others = [p for p in svc.registry.editions(decision.policy_id) if p.version != decision.version]
@@ -175,37 +254,38 @@ def _decision_page(request: Request, user: User, decision_id: str, **extra):
         pass
     labels = _fact_words(svc.registry.dictionary)
     if decision.erased:  # the subject's facts were erased: what stays readable is the countable summary
-        subject, statement, statement_error = {}, None, "i dati personali della decisione sono stati cancellati."
+        subject, statement, statement_error = {}, None, t("console.decision.erased_short")
     else:
         subject = decision.input.get("person") or decision.input.get("subject") or decision.input.get("plan") \
             or decision.input.get("claim") or {}
-        statement, statement_error = _statement_html(svc, user, decision.id)
+        statement, statement_error = _statement_html(svc, user, decision.id, purpose[2])
     from .. import integrity  # a row that fails its hash or chain checks is shown flagged, never as sound
     with svc.store.reading() as session:
         checked = integrity.check(session, decision.id) or {"status": "failed", "problems": []}
     return page(request, "decisione.html", user=user, d=decision, facts=subject, others=others,
                 chain=chain_status(request), read=_reader(svc.registry.dictionary), statement=statement,
                 fact_label=labels[0], fact_value=labels[1], kinds=KINDS,
-                statement_error=statement_error,
+                statement_error=statement_error, purpose=purpose, purposes=PURPOSES,
+                required=access.purpose_required(), max_detail=MAX_DETAIL,
                 integrity_problems=[integrity.describe(p) for p in checked["problems"]]
                 if checked["status"] == "failed" else None, **extra)
 
 
-def _statement_html(svc, user: User, decision_id: str) -> tuple[Markup | None, str]:
+def _statement_html(svc, user: User, decision_id: str, purpose: str) -> tuple[Markup | None, str]:
     """The statement of reasons inline (the engine's own escaped HTML, as GET /v1/decisions/{id}/statement
     gives it); a decision whose statement cannot be made still opens, saying why."""
     try:
-        with reading_for(UNSPECIFIED, via=VIA):
-            return Markup(svc.statements.html_fragment(decision_id, caller=user.name)), ""
+        with reading_for(purpose, via=VIA):
+            return Markup(svc.statements.html_fragment(decision_id, caller=user.name, lang=language())), ""
     except (StatementError, PolicyNotFound) as exc:
         return None, str(exc)
     except PersonalDataErased:
-        return None, "i dati personali della decisione sono stati cancellati."
+        return None, t("console.decision.erased_short")
 
 
 def _fact_words(dictionary):
-    """A fact as a person reads it: its Italian label, and its value in words (sì/no, the dictionary's value
-    labels, region names, dd/mm/yyyy dates), for the facts table and the trace."""
+    """A fact as a person reads it: its label (the dictionary's, Italian), and its value in words (yes/no in the
+    page's language, the dictionary's value labels, region names, dates), for the facts table and the trace."""
     from engine.policy.facts import REGIONS_ENUM
     from engine.policy.regions import regions
 
@@ -220,11 +300,11 @@ def _fact_words(dictionary):
     def value(name: str, v) -> str:
         fact = facts.get(name)
         if v is None:
-            return "non applicabile"
+            return t("console.word.not_applicable")
         if isinstance(v, bool):
-            return "sì" if v else "no"
+            return t("console.word.yes") if v else t("console.word.no")
         if isinstance(v, list):
-            return ", ".join(value(name, item) for item in v) if v else "nessuna"
+            return ", ".join(value(name, item) for item in v) if v else t("console.word.none")
         words = dict(getattr(fact, "value_labels", None) or {}) if fact is not None else {}
         if fact is not None and getattr(fact, "values_from", None) == REGIONS_ENUM:
             words = {**region_names, **words}
@@ -238,7 +318,7 @@ def _fact_words(dictionary):
 
 
 def _reader(dictionary):
-    """A trace condition as an Italian sentence, with the parameter values it was evaluated with."""
+    """A trace condition as a sentence in the page's language, with the parameter values it was evaluated with."""
     from engine.expr.italian import describe
 
     def read(entry: dict) -> str:
@@ -246,23 +326,63 @@ def _reader(dictionary):
     return read
 
 
+def _to_decision(request: Request, decision_id: str) -> RedirectResponse:
+    return RedirectResponse(f"{root(request)}/decisioni/{quote(decision_id, safe='')}", status_code=303)
+
+
 @router.get("/decisioni/{decision_id}")
 async def decisione(request: Request, decision_id: str, user: Auditor):
-    return _decision_page(request, user, decision_id)
+    """The decision, read under the purpose this session stated for it; else the question why."""
+    decision = _decision(request, decision_id)
+    purpose = stated(request, decision.id)
+    if purpose is None:
+        return _purpose_page(request, user, decision.id)
+    return _decision_page(request, user, decision.id, purpose)
+
+
+@router.post("/decisioni/{decision_id}")
+async def apri(request: Request, decision_id: str, user: Auditor):
+    """The purpose stated: remembered for this decision, then the decision itself (a GET: reloading is harmless)."""
+    await check_csrf(request)
+    form = await request.form(max_fields=10, max_files=0)
+    decision = _decision(request, decision_id)
+    try:
+        category, detail, _text = purpose_of(form)
+    except PurposeProblem as problem:
+        return _purpose_page(request, user, decision.id, problem, str(form.get("scopo") or "")[:32],
+                             str(form.get("dettaglio") or "")[:MAX_DETAIL])
+    remember(request, decision.id, category, detail)
+    return _to_decision(request, decision.id)
+
+
+def _acting_purpose(request: Request, decision_id: str, form):
+    """The purpose of a replay or what-if: the form's when it has the fields, else the one stated before."""
+    if "scopo" in form:
+        category, detail, text = purpose_of(form)
+        remember(request, decision_id, category, detail)
+        return category, detail, text
+    return stated(request, decision_id)
 
 
 @router.post("/decisioni/{decision_id}/riesegui")
 async def riesegui(request: Request, decision_id: str, user: Auditor):
     """Replay under the exact stored edition: identical, or every difference."""
     await check_csrf(request)
+    form = await request.form(max_fields=10, max_files=0)
     decision = _decision(request, decision_id)
+    try:
+        purpose = _acting_purpose(request, decision.id, form)
+    except PurposeProblem as problem:
+        return _purpose_page(request, user, decision.id, problem)
+    if purpose is None:
+        return _purpose_page(request, user, decision.id)
     try:
         replay = await run_in_threadpool(service(request).replay, decision.id)
     except PersonalDataErased:
-        record(request, user, "replay", decision, "erased")
-        return _decision_page(request, user, decision.id)
-    record(request, user, "replay", decision)
-    return _decision_page(request, user, decision.id, replay=replay)
+        record(request, user, "replay", decision, purpose[2], "erased")
+        return _decision_page(request, user, decision.id, purpose)
+    record(request, user, "replay", decision, purpose[2])
+    return _decision_page(request, user, decision.id, purpose, replay=replay)
 
 
 @router.post("/decisioni/{decision_id}/rivaluta")
@@ -273,17 +393,24 @@ async def rivaluta(request: Request, decision_id: str, user: Auditor):
     version = str(form.get("edizione") or "")[:64]
     decision = _decision(request, decision_id)
     try:
+        purpose = _acting_purpose(request, decision.id, form)
+    except PurposeProblem as problem:
+        return _purpose_page(request, user, decision.id, problem)
+    if purpose is None:
+        return _purpose_page(request, user, decision.id)
+    try:
         whatif = await run_in_threadpool(service(request).replay, decision.id, version)
         error = ""
-        record(request, user, "what-if", decision)
+        record(request, user, "what-if", decision, purpose[2])
     except PersonalDataErased:
-        whatif, error = None, "i dati personali della decisione sono stati cancellati."
-        record(request, user, "what-if", decision, "erased")
+        whatif, error = None, t("console.decision.erased_short")
+        record(request, user, "what-if", decision, purpose[2], "erased")
     except StoredInputMismatch as exc:
         whatif, error = None, "; ".join(p.message for p in exc.problems[:5])
     except PolicyNotFound as exc:
         whatif, error = None, str(exc)
-    return _decision_page(request, user, decision.id, whatif=whatif, whatif_version=version, whatif_error=error)
+    return _decision_page(request, user, decision.id, purpose, whatif=whatif, whatif_version=version,
+                          whatif_error=error)
 
 
 STATEMENT_FILES = {"pdf": "application/pdf", "odt": "application/vnd.oasis.opendocument.text"}
@@ -295,22 +422,26 @@ async def motivazione(request: Request, decision_id: str, fmt: str, user: Audito
     if fmt not in STATEMENT_FILES:
         raise StarletteHTTPException(404)
     decision = _decision(request, decision_id)
+    purpose = stated(request, decision.id)
+    if purpose is None:  # a statement is a read too: say why first
+        return _to_decision(request, decision.id)
     try:
-        body = await run_in_threadpool(_document, service(request), decision.id, fmt, user.name)
+        body = await run_in_threadpool(_document, service(request), decision.id, fmt, user.name, language(),
+                                       purpose[2])
     except PersonalDataErased:
-        return page(request, "errore.html", status_code=410, user=user, title="Motivazione non disponibile",
-                    message="I dati personali di questa decisione sono stati cancellati.")
+        return page(request, "errore.html", status_code=410, user=user, title=t("console.decision.statement_unavailable"),
+                    message=t("console.decision.erased_sentence"))
     except StatementError as exc:
-        return page(request, "errore.html", status_code=409, user=user, title="Motivazione non disponibile",
-                    message="La motivazione di questa decisione non si può produrre con questa versione.",
+        return page(request, "errore.html", status_code=409, user=user, title=t("console.decision.statement_unavailable"),
+                    message=t("console.decision.statement_version"),
                     detail=str(exc))
     return Response(body, media_type=STATEMENT_FILES[fmt],
                     headers={"Content-Disposition": f'attachment; filename="motivazione-{decision.id}.{fmt}"'})
 
 
-def _document(svc, decision_id: str, fmt: str, caller: str) -> bytes:
-    with reading_for(UNSPECIFIED, via=VIA):  # a context variable: set in the thread that reads
-        return svc.statements.document(decision_id, fmt, caller=caller)
+def _document(svc, decision_id: str, fmt: str, caller: str, lang: str, purpose: str) -> bytes:
+    with reading_for(purpose, via=VIA):  # a context variable: set in the thread that reads
+        return svc.statements.document(decision_id, fmt, caller=caller, lang=lang)
 
 
 @router.get("/decisioni/{decision_id}/edizione")
@@ -320,7 +451,7 @@ async def edizione(request: Request, decision_id: str, user: Auditor):
     with service(request).store.reading() as session:
         bundle = get_bundle(session, decision.content_hash)
     if bundle is None:
-        raise PolicyNotFound(f"il testo dell'edizione {decision.content_hash} non è nel registro")
+        raise PolicyNotFound(t("console.decision.no_edition_text", hash=decision.content_hash))
     lines = bundle["policy"].splitlines()
     return page(request, "edizione_registrata.html", user=user, d=decision, lines=lines,
                 file=bundle.get("policy_file", ""))

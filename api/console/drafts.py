@@ -20,12 +20,15 @@ from engine.avviso.scaffold import ScaffoldError, base_edition, set_top_level
 from engine.avviso.synthetic import write_population
 from engine.decide.backends import ReferenceBackend
 from engine.errors import PolicyError, PolicyErrors, SourceLocation
+from engine.i18n import language
 from engine.policy.bands import check_bands
 from engine.policy.catalogue import attach_shared_texts
 from engine.policy.compiler import compile_policy, make_bundle
 from engine.values import plain
 from engine.policy.loader import load_text
 from engine.policy.registry import Registry, _check_windows
+
+from .texts import t
 
 MAX_DRAFT_BYTES = 512 * 1024
 POPULATION_SIZE = 4000  # enough for shares to a tenth of a percent; a few seconds on one core
@@ -64,7 +67,7 @@ def compile_draft(registry: Registry, text: str) -> Draft:
     """Every problem of the draft at its line (schema, expressions, bands, windows against the editions)."""
     draft = Draft(text)
     if len(text.encode("utf-8")) > MAX_DRAFT_BYTES:
-        draft.errors = [PolicyError("policy_yaml_error", f"la bozza supera {MAX_DRAFT_BYTES // 1024} KB",
+        draft.errors = [PolicyError("policy_yaml_error", t("console.draft.draft_too_big", kb=MAX_DRAFT_BYTES // 1024),
                                     SourceLocation("bozza.yaml"))]
         return draft
     try:
@@ -127,15 +130,13 @@ def run_draft_tests(registry: Registry, draft, base=None) -> tuple[list[CaseOutc
         case = {**case}
         case.pop("version", None)
         failures = run_case(combined, case, policy_id, draft.version, ReferenceBackend)
-        out.append(CaseOutcome(case["name"], line, [in_italian(f) for f in failures]))
+        out.append(CaseOutcome(case["name"], line, [in_words(f) for f in failures]))
     return out, str(tests.relative_to(registry.root))
 
 
-# what ``almp test`` checks of a case, in an officer's words
-CASE_KEYS = {"eligible": "ammissione", "band": "fascia", "amount": "importo della dote", "duration_months": "durata (mesi)",
-             "points": "punti", "reasons": "motivi di esclusione", "dote": "dote", "total": "totale",
-             "payable": "importo liquidabile", "outcome": "pagamento a risultato", "instalments": "rate",
-             "lines": "righe", "not_paid": "voci non pagate", "violations": "violazioni"}
+# what ``almp test`` checks of a case, in an officer's words (catalogue keys console.case.<key>)
+CASE_KEYS = ("eligible", "band", "amount", "duration_months", "points", "reasons", "dote", "total", "payable",
+             "outcome", "instalments", "lines", "not_paid", "violations")
 _FAILURE = re.compile(r"^(\w+): expected (.*), got (.*)$", re.S)
 _ERROR = re.compile(r"^expected an? (\w+) error, got a (decision|result)$")
 
@@ -144,10 +145,10 @@ MONEY_KEYS = {"amount", "dote", "total", "payable", "outcome"}
 
 
 def _shown(text: str, key: str) -> str:
-    words = {"True": "sì", "False": "no", "None": "nessuno"}
+    words = {"True": "console.word.yes", "False": "console.word.no", "None": "console.word.nothing"}
     text = text.strip()
     if text in words:
-        return words[text]
+        return t(words[text])
     text = text.strip("'")
     if key in MONEY_KEYS and re.fullmatch(r"-?\d+(\.\d+)?", text):
         from .fmt import euro
@@ -155,18 +156,19 @@ def _shown(text: str, key: str) -> str:
     return text
 
 
-def in_italian(failure: str) -> str:
+def in_words(failure: str) -> str:
     """A failed check of ``engine.avviso.policytests`` (English, for the CLI's logs) as the console says it."""
     match = _FAILURE.match(failure)
     if match:
         key, want, got = match.groups()
-        return f"{CASE_KEYS.get(key, key)}: atteso {_shown(want, key)}, ottenuto {_shown(got, key)}"
+        return t("console.case.failure", what=t(f"console.case.{key}") if key in CASE_KEYS else key,
+                 want=_shown(want, key), got=_shown(got, key))
     match = _ERROR.match(failure)
     if match:
-        return f"atteso un errore ({match.group(1)}), ottenuta invece una decisione"
-    for english, italian in (("input error: ", "errore nei dati: "), ("error: ", "errore: ")):
+        return t("console.case.expected_error", kind=match.group(1))
+    for english, key in (("input error: ", "console.case.input_error"), ("error: ", "console.case.error")):
         if failure.startswith(english):
-            return italian + failure[len(english):]
+            return t(key, message=failure[len(english):])
     return failure
 
 
@@ -175,7 +177,7 @@ def diff(base, draft) -> list:
     old, new = plain(base.document), plain(draft.document)
     changes = diff_documents(old, new)
     return [Worded(change, sentence) for change, sentence in
-            zip(changes, sentences(changes, old, new, getattr(draft, "dictionary", None), "it"))]
+            zip(changes, sentences(changes, old, new, getattr(draft, "dictionary", None), language()))]
 
 
 @dataclass
@@ -221,6 +223,6 @@ def simulate(registry: Registry, first, second, as_of: dt.date | None = None) ->
     path = population(registry, region_of(second), as_of)
     tally = sim.run([first, second], path, as_of, workers=1)
     summaries = [sim.summarise(p, s, tally.people, {}) for p, s in zip((first, second), tally.states)]
-    return {"population": f"popolazione sintetica di {tally.people} persone ({region_of(second)}, seme "
-                          f"{POPULATION_SEED})", "as_of": as_of.isoformat(), "people": tally.people,
+    return {"population": t("console.draft.population", n=tally.people, region=region_of(second),
+                            seed=POPULATION_SEED), "as_of": as_of.isoformat(), "people": tally.people,
             "editions": summaries, "comparison": sim.compare(summaries[0], summaries[1], tally.transitions)}

@@ -29,8 +29,12 @@ ROLES = {
     "revisore": "audit",          # reads, replays and verifies decisions
     "amministratore": "admin",
 }
-ROLE_LABELS = {"operatore": "Operatore", "funzionario": "Funzionario", "revisore": "Revisore",
-               "amministratore": "Amministratore"}
+ROLE_LABELS = {role: f"console.role.{role}" for role in ROLES}  # catalogue keys
+
+
+def role_label(role: str) -> str:
+    from .texts import t
+    return t(ROLE_LABELS[role])
 
 reads_log = logging.getLogger("almp.console.reads")
 
@@ -45,7 +49,7 @@ class User:
 
     @property
     def role_labels(self) -> list[str]:
-        return [ROLE_LABELS[r] for r in ROLES if r in self.roles]
+        return [role_label(r) for r in ROLES if r in self.roles]
 
 
 def console_roles(key: ApiKey) -> frozenset:

@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from engine.decide.screening import editions_in_force
 from engine.errors import InputErrors, PolicyNotFound
+from engine.i18n import language
 from engine.policy.codice_fiscale import FIELD as CF_FIELD
 from engine.policy.contract import fact_contract
 from engine.statement import DecisionRecord, StatementError, build_statement, render_html
@@ -24,6 +25,7 @@ from .. import jsontext, subjects
 from ..service import run_engine
 from ..store.repository import IdempotencyConflict
 from .session import User, check_csrf, need
+from .texts import t
 from .views import fragment, page
 
 router = APIRouter()
@@ -54,7 +56,7 @@ class Field:
 
 def _choices(registry, as_of: dt.date) -> list:
     """(value, label) for the programme select: every person programme, newest edition first."""
-    out = [(ALL, "Tutti i programmi in vigore alla data (screening)")]
+    out = [(ALL, t("console.check.all_programmes"))]
     for policy_id, editions in sorted(registry.by_id.items()):
         for policy in reversed(editions):
             if policy.subject == "person" and policy.status != "draft":
@@ -138,9 +140,8 @@ def fields_for(editions: list) -> list[Field]:
     for name in sorted(properties, key=lambda n: (n != CF_FIELD, order.get(n, len(order)), n)):
         field = _field(name, {**properties[name], "x-almp-required-for-decided": name in needed})
         if name == CF_FIELD:
-            field.kind, field.label = "text", "Codice fiscale (facoltativo)"
-            field.description = ("Se indicato, data di nascita e genere si ricavano dal codice; la decisione "
-                                 "registrata ne conserva solo lo pseudonimo.")
+            field.kind, field.label = "text", t("console.check.cf_label")
+            field.description = t("console.check.cf_help")
         out.append(field)
     return out
 
@@ -203,7 +204,7 @@ def evaluate_one(service, policy, facts: dict, as_of: dt.date) -> dict:
 
 
 def preview_statement(service, policy, facts: dict, result: dict, as_of: dt.date) -> Markup | None:
-    """The Italian statement of an answer not yet recorded: the engine's own template, headed as a
+    """The statement of an answer not yet recorded, in the page's language: the engine's own template, headed as a
     simulation that is not a decision. Its section ids are made unique per programme (screening
     shows several on one page)."""
     trace = result.get("trace")
@@ -215,7 +216,7 @@ def preview_statement(service, policy, facts: dict, result: dict, as_of: dt.date
         record = DecisionRecord(kind="eligibility", as_of=as_of, result=result,
                                 input={"policy": policy.id, "version": policy.version, "as_of": as_of.isoformat(),
                                        "person": person})
-        html = render_html(build_statement(record, policy, authority), fragment=True)
+        html = render_html(build_statement(record, policy, authority, lang=language()), fragment=True)
     except (InputErrors, StatementError):
         return None
     prefix = "m-" + "".join(c if c.isalnum() else "-" for c in policy.key)
@@ -327,15 +328,14 @@ async def registra(request: Request, user: Operator):
             return page(request, "verifica.html", status_code=409, user=user,
                         choices=_choices(svc.registry, as_of), choice=choice, as_of=as_of, fields=fields,
                         editions=editions, answers=results, token=secrets.token_urlsafe(16),
-                        notice="Questa verifica era già stata registrata con fatti diversi: nulla è stato "
-                               "cambiato. Controlli i fatti e registri di nuovo per una nuova decisione.")
+                        notice=t("console.check.conflict"))
         stored.append({"id": answer.decision_id, "policy": policy, "result": jsontext.loads(answer.text),
                        "created": answer.created})
     if not stored:
         return page(request, "verifica.html", status_code=422, user=user,
                     choices=_choices(svc.registry, as_of), choice=choice, as_of=as_of, fields=fields,
                     editions=editions, answers=results, token=token,
-                    notice="Nessuna decisione da registrare: mancano ancora dei fatti per decidere.")
+                    notice=t("console.check.nothing_to_record"))
     return page(request, "registrata.html", user=user, stored=stored, as_of=as_of)
 
 
@@ -347,9 +347,8 @@ async def _register_screening(request, user, svc, form, as_of, fields, editions,
         answer = await screening(svc, body, caller=user.name,
                                  idempotency_key=f"console:{token}:screening" if token else None)
     except (IdempotencyConflict, InputErrors) as exc:
-        notice = ("Questa verifica era già stata registrata con fatti diversi: nulla è stato cambiato."
-                  if isinstance(exc, IdempotencyConflict) else
-                  "Dati da correggere: " + "; ".join(p.message for p in exc.problems[:5]))
+        notice = (t("console.check.conflict") if isinstance(exc, IdempotencyConflict) else
+                  t("console.check.to_correct", problems="; ".join(p.message for p in exc.problems[:5])))
         return page(request, "verifica.html", status_code=409 if isinstance(exc, IdempotencyConflict) else 422,
                     user=user, choices=_choices(svc.registry, as_of), choice=ALL, as_of=as_of, fields=fields,
                     editions=editions, answers=results, token=secrets.token_urlsafe(16), notice=notice)

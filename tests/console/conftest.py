@@ -128,8 +128,8 @@ def new_page(browser):
     contexts = []
 
     def make(**options):
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="it-IT",
-                                      accept_downloads=True, **options)
+        context = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, "locale": "it-IT",
+                                         "accept_downloads": True, **options})
         contexts.append(context)
         page = context.new_page()
         page.errors = []
@@ -162,3 +162,13 @@ def axe_violations(page) -> list[dict]:
 def assert_accessible(page) -> None:
     bad = axe_violations(page)
     assert not bad, f"axe-core on {page.url}:\n" + json.dumps(bad, indent=1, ensure_ascii=False)
+
+
+def state_purpose(client, decision_id: str, scopo: str = "compliance", dettaglio: str = "prot. 1/2026"):
+    """An auditor says why a decision is read (the console asks before opening it); the decision page's HTML."""
+    asked = client.get(f"/console/decisioni/{decision_id}")
+    assert 'id="modulo-scopo"' in asked.text, asked.text[:500]
+    response = client.post(f"/console/decisioni/{decision_id}", data={"csrf_token": csrf_of(asked.text),
+                                                                     "scopo": scopo, "dettaglio": dettaglio})
+    assert response.status_code == 200 and 'id="intestazione"' in response.text, response.text[:500]
+    return response.text

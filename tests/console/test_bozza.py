@@ -53,7 +53,7 @@ def test_tests_diff_simulation_and_download(console_client):
     # the DUL IV case of fascia 4 expects 3000.00: raising the dote makes exactly that case fail
     assert "1 falliti" in tests and "importo della dote: atteso 3.000,00 €, ottenuto 3.500,00 €" in tests
     diff = console_client.post("/console/bozza/confronta", data=body, headers={"HX-Request": "true"}).text
-    assert "rispetto all'edizione 2020" in diff and "3.500,00 €" in diff and "fascia" in diff.lower()
+    assert "rispetto all&#39;edizione 2020" in diff and "3.500,00 €" in diff and "fascia" in diff.lower()
     sim = console_client.post("/console/bozza/simula", data=body, headers={"HX-Request": "true"}).text
     assert 'id="esito-simulazione"' in sim and "persone cambiano" in sim
     download = console_client.post("/console/bozza/scarica", data=body)
@@ -89,14 +89,20 @@ def test_an_uploaded_file_becomes_the_draft(console_client):
     assert "non è testo UTF-8" in binary.text
 
 
-def test_case_failures_read_in_italian():
-    from api.console.drafts import in_italian
-    assert in_italian("amount: expected '3000.00', got '3500.00'") == \
-        "importo della dote: atteso 3.000,00 €, ottenuto 3.500,00 €"
-    assert in_italian("eligible: expected True, got False") == "ammissione: atteso sì, ottenuto no"
-    assert in_italian("band: expected '2', got None") == "fascia: atteso 2, ottenuto nessuno"
-    assert in_italian("expected an input error, got a decision") == \
-        "atteso un errore (input), ottenuta invece una decisione"
+def test_case_failures_read_in_the_language_asked_for():
+    from api.console.drafts import in_words as in_italian
+    from engine.i18n import using
+    with using("en"):
+        assert in_italian("amount: expected '3000.00', got '3500.00'") == \
+            "voucher amount: expected €3,000.00, got €3,500.00"
+        assert in_italian("eligible: expected True, got False") == "eligibility: expected yes, got no"
+    with using("it"):
+        assert in_italian("amount: expected '3000.00', got '3500.00'") == \
+            "importo della dote: atteso 3.000,00 €, ottenuto 3.500,00 €"
+        assert in_italian("eligible: expected True, got False") == "ammissione: atteso sì, ottenuto no"
+        assert in_italian("band: expected '2', got None") == "fascia: atteso 2, ottenuto nessuno"
+        assert in_italian("expected an input error, got a decision") == \
+            "atteso un errore (input), ottenuta invece una decisione"
 
 
 def test_confronta_says_every_change_in_italian(console_client):

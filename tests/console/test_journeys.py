@@ -77,7 +77,13 @@ def test_operator_screens_then_auditor_replays(live_server, new_page):
     auditor.wait_for_selector("#risultati")
     assert CODICE_FISCALE not in auditor.url and CODICE_FISCALE not in auditor.content()
     auditor.click(f"#risultati a[href$='{decision_id}']")
+    auditor.wait_for_selector("#modulo-scopo")  # why it is read, before anything of the person shows
+    assert_accessible(auditor)
+    auditor.select_option("#scopo", "appeal")
+    auditor.fill("#dettaglio", "prot. 9/2026")
+    auditor.click("#apri")
     auditor.wait_for_selector("#esito-decisione")
+    assert "prot. 9/2026" not in auditor.url
     assert "fascia 2" in auditor.inner_text("#esito-decisione")
     assert "La persona è ammessa al programma" in auditor.inner_text("#testo-motivazione")
     assert_accessible(auditor)
@@ -176,4 +182,8 @@ def test_every_page_has_no_serious_axe_violation(live_server, new_page):
         page.goto(live_server + path)
         assert page.locator("main h1").count() >= 1, path
         assert_accessible(page)
+        if page.locator("#modulo-scopo").count():  # the purpose asked for, then the decision itself
+            page.click("#apri")
+            page.wait_for_selector("#esito-decisione")
+            assert_accessible(page)
     assert not [e for e in page.errors if "status of 404" not in e], page.errors  # the unknown programme above
