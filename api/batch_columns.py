@@ -173,6 +173,16 @@ def decide_lines(service, lines: list[bytes], numbers: range, model, caller: str
     return out
 
 
+def _person_text(person: dict) -> str:
+    """``jsontext.canonical(person)`` of a person ``parse`` let through (text, 64-bit integers, booleans, null,
+    objects and lists only): those are the values canonical hands to orjson as they are, so it is called at
+    once, without canonical's walk over every value to check their types."""
+    try:
+        return orjson.dumps(person, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+    except TypeError:  # orjson refuses it (e.g. a lone surrogate): canonical says why, or writes it
+        return jsontext.canonical(person)
+
+
 def _decide_group(edition: _Edition, members: list, caller: str, idempotency_key: str | None, out: dict) -> None:
     required = edition.required
     members = [(number, data) for number, data in members if required.issubset(data["person"])]
@@ -183,7 +193,7 @@ def _decide_group(edition: _Edition, members: list, caller: str, idempotency_key
     columns = [chunk.columns[name] for name in reads]
     decide, plan = decide_stages, edition.backend
     policy, regions_of = edition.policy, edition.regions
-    canonical, problems = jsontext.canonical, chunk.problems
+    problems = chunk.problems
     for index, values in enumerate(zip(*columns)):
         if index in problems:
             continue  # the line path names its problems
@@ -196,9 +206,9 @@ def _decide_group(edition: _Edition, members: list, caller: str, idempotency_key
             continue
         answer, clear, personal, pieces, eligible = edition.texts(env, fired, banded, points, regions)
         trace = edition.explain.trace(env, fired, banded, points, eligible and edition.explain.has_bands)
-        person_text = canonical(person)
+        person_text = _person_text(person)
         req_hash, legacy_hash = request_hashes_of(edition.request_head + person_text + edition.request_tail)
-        pending = PendingDecision(
+        pending = PendingDecision.made(
             kind=KIND, policy=policy, as_of=edition.as_of, engine_version=edition.engine_version, caller=caller,
             idempotency_key=f"{idempotency_key}/{number}" if idempotency_key else None, req_hash=req_hash,
             input_json=edition.input_json, result_json=clear, trace_json=edition.trace_json, subject=None,

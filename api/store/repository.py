@@ -7,7 +7,7 @@ import hmac
 import os
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Iterator
 
 from sqlalchemy import insert, select, text, update
@@ -317,6 +317,17 @@ class PendingDecision:
     trace_plan: object = None  # engine.decide.trace.TracePlan the sealed trace record names, stored by hash
 
     @classmethod
+    def made(cls, **values) -> "PendingDecision":
+        """``cls(**values)`` with every field given, at less than half the cost: the frozen dataclass's ``__init__``
+        sets each field through ``object.__setattr__`` (~10 µs for 18 fields, per line of a batch). The instance
+        is as frozen as any other."""
+        if values.keys() != _PENDING_FIELDS:
+            raise TypeError(f"PendingDecision.made needs every field: {sorted(_PENDING_FIELDS ^ values.keys())}")
+        made = object.__new__(cls)
+        made.__dict__.update(values)
+        return made
+
+    @classmethod
     def build(cls, *, kind: str, policy, as_of: dt.date, input: dict, result: dict, engine_version: str,
               caller: str, idempotency_key: str | None, req_hash: str,
               subject: str | None = None, statement_basis: dict | None = None,
@@ -341,6 +352,9 @@ class PendingDecision:
                    authority=authority, personal_json=personal_json,
                    answer_result_json=jsontext.canonical(body), answer_trace_json=trace_json,
                    legacy_req_hash=legacy_req_hash, trace_plan=trace_plan)
+
+
+_PENDING_FIELDS = frozenset(field.name for field in fields(PendingDecision))
 
 
 @dataclass(frozen=True)

@@ -161,3 +161,16 @@ def test_a_bulk_row_digest_is_the_chain_digest(texts, subject, key, basis):
                   result_json=texts[5], trace_json='{"plan":"sha256:c"}', prev_hash="", row_hash="",
                   hash_scheme=CURRENT, subject=subject, sealed="v1:k:AAAA", statement_basis=basis)
     assert bulk._digest(values, utc_text(now)) == digest(_RowView(values))
+
+
+def test_a_pending_decision_made_at_once_is_the_one_the_constructor_makes():
+    import dataclasses
+
+    from api.store.repository import PendingDecision
+    values = {field.name: f"v{i}" for i, field in enumerate(dataclasses.fields(PendingDecision))}
+    made = PendingDecision.made(**values)
+    assert made == PendingDecision(**values) and dataclasses.asdict(made) == values
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.kind = "x"
+    with pytest.raises(TypeError):  # a field left out is not filled with its default
+        PendingDecision.made(**{k: v for k, v in values.items() if k != "subject"})
