@@ -1,4 +1,4 @@
-"""The web console served at /console (Italian, Bootstrap Italia, server-rendered)."""
+"""The web console served at /console (Italian by default, English on request; Bootstrap Italia, server-rendered)."""
 from __future__ import annotations
 
 PREFIX = "/console"
