@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
+
 from .conftest import assert_accessible, browser_sign_in
 from .test_decisioni import CODICE_FISCALE
 from .test_verifica import dul_iv_case
@@ -53,9 +55,13 @@ def test_operator_screens_then_auditor_replays(live_server, new_page):
     assert_accessible(operator)
     fill_person(operator, case["person"])
     operator.wait_for_selector("#esito section.ammesso >> text=Dote Unica Lavoro – quarta fase")
+    # each field filled asks for a new answer: on a loaded machine a later one may still replace #esito
+    # (closing the preview opened below), so wait until every answer has arrived
+    operator.wait_for_load_state("networkidle")
+    operator.wait_for_function("document.querySelector('.htmx-request') === null")
     assert "1.800,00" in operator.inner_text("#esito section.ammesso")
     operator.click("#esito section.ammesso summary:has-text('Motivazione in anteprima')")
-    assert "non è un provvedimento" in operator.inner_text("#esito section.ammesso .motivazione")
+    expect(operator.locator("#esito section.ammesso .motivazione")).to_contain_text("non è un provvedimento")
     assert_accessible(operator)  # several programmes' statements on one page: their ids stay unique
     operator.click("#registra")
     operator.wait_for_selector("#decisioni-registrate")
