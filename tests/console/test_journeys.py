@@ -58,7 +58,7 @@ def test_operator_screens_then_auditor_replays(live_server, new_page):
     # each field filled asks for a new answer: on a loaded machine a later one may still replace #esito
     # (closing the preview opened below), so wait until every answer has arrived
     operator.wait_for_load_state("networkidle")
-    operator.wait_for_function("document.querySelector('.htmx-request') === null")
+    expect(operator.locator(".htmx-request")).to_have_count(0)  # no answer still in flight (htmx marks it)
     assert "1.800,00" in operator.inner_text("#esito section.ammesso")
     operator.click("#esito section.ammesso summary:has-text('Motivazione in anteprima')")
     expect(operator.locator("#esito section.ammesso .motivazione")).to_contain_text("non è un provvedimento")
