@@ -109,8 +109,10 @@ def test_a_stall_is_charged_to_every_request_due_during_it():
     state, server = run_open_loop(rate, 1.0, stall_at=40, stall=stall)
     assert len(state.latencies) == loadgen.due_count(rate, 1.0) and state.errors == 0
     during = assert_stall_charged(state, server, rate)
-    # the generator opened connections rather than wait for the stalled ones
-    assert state.most > len(during) // 2
+    # the generator opened connections rather than wait for the stalled ones: it starts with 2, and a
+    # generator that waited would never hold more (how many more depends on how fast this machine sends,
+    # which is timing, not cause: a CI run on a loaded machine opened 26 for 60 requests due)
+    assert state.most > 2
     # spread over the stall: about half the requests due during it waited at least half of it
     waited_half = sum(1 for _, lat in state.timeline if lat >= stall / 2 - 1e-3)
     assert waited_half >= len([k for k in during
