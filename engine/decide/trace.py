@@ -283,17 +283,7 @@ def plain(value):
 
 def _literal(value) -> str:
     """A fact value as read, made JSON-ready (``plain``), as canonical JSON text."""
-    if type(value) not in _AS_IS:
-        value = plain(value)
-    if type(value) is str:
-        return _string(value)
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return canonical(value)
+    return value_text(value if type(value) in _AS_IS else plain(value))
 
 
 def canonical(value) -> str:
