@@ -23,10 +23,12 @@ Traps handled here (measured on 2.0.28, vendored in third_party/durable_rules; s
 - a fact that matches no rule raises ``MessageNotHandledException``: that means no rule fired;
 - exceptions in actions are swallowed by the engine: we run no Python actions at all. The
   durable ``Host`` dispatches each fired rule through a Python closure with two JSON round
-  trips and a state update (about 20 µs per fired rule); almp reads the fired rule names
-  straight from the C core's action queue (``start_action_for_state`` /
-  ``complete_and_start_action``, the calls the stock dispatcher makes) and leaves the
-  state untouched, which is what makes the decision path several times faster.
+  trips and a state update (about 20 µs per fired rule). almp makes one call per fact into
+  ``assert_drain_retract``, its own addition to the vendored binding: assert, complete every
+  queued action keeping only its rule name, retract. The stock ``start_action_for_state`` /
+  ``complete_and_start_action`` write each action's message (the whole fact as JSON) and the
+  state's, which almp never reads: the drained call took a DUL 2013 decision from 10.4 to 6.8 µs
+  (facts already read), below the 5.4 µs the stock calls take for the core alone.
 
 Values cross into the engine as JSON: dates become day ordinals, numbers become integers
 in micro-units (exact in a double up to 9e9), nulls are left out (so every comparison on
@@ -239,11 +241,11 @@ class DurableBackend:
     def __init__(self, policy: Policy):
         self.ruleset = "almp_" + policy.content_hash.split(":")[-1][:24]
         self.lifted: dict[int, list] = {1: [], 2: []}
-        # Inside the engine each rule is named by a short fixed-width code: the name of every fired
-        # rule comes back at a known place of its action message, so collecting the fired rules is one
-        # slice per action, and the codes of one decision, joined, look up the fired keys (``_fired``).
+        # Inside the engine each rule is named by a short code: the core keeps and compares short
+        # names, and the codes of one decision, as the core returns them, look up the fired keys
+        # (``_fired``) with one dict look-up.
         keys = [rule.key for stage in (1, 2) for rule in stage_rules(policy, stage)]
-        self._width = width = 1 if len(keys) + 2 <= len(_ALPHABET) else 2 if len(keys) + 2 <= len(_ALPHABET) ** 2 else 3
+        width = 1 if len(keys) + 2 <= len(_ALPHABET) else 2 if len(keys) + 2 <= len(_ALPHABET) ** 2 else 3
         codes = _codes(width)
         self._key_of: dict[str, str | None] = {}
         definition = {}
@@ -286,7 +288,6 @@ class DurableBackend:
             _REGISTERED[self.ruleset] = self
         self._handle = _HOST.get_ruleset(self.ruleset)
         self._core = self._handle._handle
-        self._end = 2 + width  # action messages start '{"<code>"'
         self._generation = -1
         self._abandon()  # the first state: s0
 
@@ -333,31 +334,18 @@ class DurableBackend:
     takes_points = True  # ``match(2, env, points)``: see ``evaluate.decide``
 
     def match(self, stage: int, env: dict, points: int | None = None) -> frozenset:
-        body = self._body(stage, env, points)
-        core = self._core
-        end = self._end
+        text = self._body(stage, env, points)
         with _LOCK:
-            sid = self._sid
             try:
-                code, state = _assert_fact(core, '{"sid":"' + sid + body)
-                if code != 0:  # 1: no rule matched (impossible with the _seen rule); 2: the id was still there
-                    raise EvaluationError(f"durable-rules answered {code} on {self.ruleset}")
-                codes = ""
-                started = _start_action_for_state(core, state)
-                message = started[1] if started else None
-                while message:
-                    codes += message[2:end]  # message is '{"<rule code>": {...}}'
-                    message = _complete_and_start_action(core, state)
-                _retract_fact(core, self._retract)
+                # one call into the core: assert, complete every queued action keeping only its rule
+                # code (no action message is written), retract - the state is empty again
+                codes = _assert_drain_retract(self._core, '{"sid":"' + self._sid + text, self._retract)
             except Exception as exc:  # the C core reports errors as plain exceptions
                 self._abandon()
-                if isinstance(exc, EvaluationError):
-                    raise
                 raise EvaluationError(f"durable-rules failed on {self.ruleset}: {exc}") from exc
         fired = self._fired.get(codes)
         if fired is None:
-            fired = frozenset(key for key in (self._key_of[codes[i:i + end - 2]] for i in range(0, len(codes), end - 2))
-                              if key is not None)
+            fired = frozenset(key for key in map(self._key_of.__getitem__, codes.split("\n")[:-1]) if key is not None)
             if len(self._fired) < _FIRED_LIMIT:  # a handful of combinations per edition in practice
                 self._fired[codes] = fired
         return fired
@@ -376,10 +364,7 @@ class DurableBackend:
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _FIRED_LIMIT = 4096
 _lookup = dict.__getitem__  # honours _Pieces.__missing__
-_assert_fact = _core.assert_fact
-_start_action_for_state = _core.start_action_for_state
-_complete_and_start_action = _core.complete_and_start_action
-_retract_fact = _core.retract_fact
+_assert_drain_retract = _core.assert_drain_retract  # almp's addition to the vendored binding
 
 
 def _codes(width: int):

@@ -2456,6 +2456,94 @@ unsigned int completeAndStartAction(unsigned int handle,
     return RULES_OK;
 }
 
+// almp: what startActionForState and completeAndStartAction do for each queued action, less
+// serialising the action's frames and the state to JSON (most of their time): the frames are
+// marked dispatching and deleted exactly as there, and only the rule's name is kept.
+unsigned int drainActionNames(unsigned int handle, 
+                              unsigned int stateOffset,
+                              char **names,
+                              unsigned int *length) {
+    ruleset *tree;
+    RESOLVE_HANDLE(handle, &tree);
+    stateNode *resultState = STATE_NODE(tree, stateOffset);
+    time_t currentTime = time(NULL);
+    unsigned int capacity = 256;
+    unsigned int used = 0;
+    char *buffer = malloc(capacity);
+    if (!buffer) {
+        return ERR_OUT_OF_MEMORY;
+    }
+
+    while (1) {
+        actionStateNode *resultAction;
+        unsigned int actionStateIndex;
+        unsigned int resultCount;
+        unsigned int resultFrameOffset;
+        unsigned int result = getNextResultInState(tree,
+                                                   currentTime,
+                                                   resultState,
+                                                   &actionStateIndex,
+                                                   &resultCount,
+                                                   &resultFrameOffset, 
+                                                   &resultAction);
+        if (result == ERR_NO_ACTION_AVAILABLE) {
+            break;
+        }
+
+        if (result != RULES_OK) {
+            free(buffer);
+            return result;
+        }
+
+        leftFrameNode *resultFrame = RESULT_FRAME(resultAction, resultAction->resultIndex[0]);
+        if (!resultFrame->isActive) {
+            free(buffer);
+            return ERR_NODE_DELETED;
+        }
+
+        char *actionName = &tree->stringPool[resultFrame->nameOffset];
+        size_t nameLength = strlen(actionName);
+        if (used + nameLength + 1 > capacity) {
+            while (used + nameLength + 1 > capacity) {
+                capacity *= 2;
+            }
+
+            char *grown = realloc(buffer, capacity);
+            if (!grown) {
+                free(buffer);
+                return ERR_OUT_OF_MEMORY;
+            }
+
+            buffer = grown;
+        }
+
+        memcpy(buffer + used, actionName, nameLength);
+        used += nameLength;
+        buffer[used++] = '\n';
+
+        for (unsigned int currentCount = 0; currentCount < resultCount; ++currentCount) {
+            resultFrame->isDispatching = 1;
+            if (resultFrame->nextOffset != UNDEFINED_HASH_OFFSET) {
+                resultFrame = RESULT_FRAME(resultAction, resultFrame->nextOffset);
+            }
+        }
+
+        result = deleteCurrentAction(tree,
+                                     resultState, 
+                                     actionStateIndex,
+                                     resultCount,
+                                     resultFrameOffset);
+        if (result != RULES_OK) {
+            free(buffer);
+            return result;
+        }
+    }
+
+    *names = buffer;
+    *length = used;
+    return RULES_OK;
+}
+
 unsigned int abandonAction(unsigned int handle, unsigned int stateOffset) {
     ruleset *tree;
     RESOLVE_HANDLE(handle, &tree);

@@ -202,6 +202,14 @@ unsigned int completeAndStartAction(unsigned int handle,
 unsigned int abandonAction(unsigned int handle, 
                            unsigned int stateOffset);
 
+// almp: complete every action queued in a state, in the order completeAndStartAction would
+// start them, without serialising its messages; the rule names are written to *names
+// (malloc'ed, each name followed by '\n', *length bytes without a terminator; the caller frees).
+unsigned int drainActionNames(unsigned int handle, 
+                              unsigned int stateOffset,
+                              char **names,
+                              unsigned int *length);
+
 unsigned int startTimer(unsigned int handle, 
                         char *sid, 
                         unsigned int duration, 
