@@ -4,7 +4,9 @@ Used by ``bench.compare`` (``decision_path_vs_durable_c_core``) and ``bench/engi
 both measure almp against one and the same driver. The asserts are encoded beforehand (no almp code
 runs while the peer is timed) and the core is driven the way almp drives it: every fact asserted
 into one reused state under one id, its actions drained, then retracted (``engine/decide/durable.py``
-says why). Its own state id, so the peer and almp never share a state. ``drive_fresh_states`` is the
+says why), through the stock binding's calls: the leanest a user of durable-rules 2.0.28 can drive it.
+``drive_drained`` drives it through almp's own addition to the vendored binding instead, as almp's
+decision path does, to show how much of almp's time is its own around the core. Its own state id, so the peer and almp never share a state. ``drive_fresh_states`` is the
 driver before almp reused its state (a new sid per assert, the state deleted after), kept to show
 what reuse changed.
 """
@@ -44,6 +46,17 @@ def drive(durable, texts) -> None:
             while message:
                 message = core.complete_and_start_action(handle, state)
             core.retract_fact(handle, _RETRACT)
+
+
+def drive_drained(durable, texts) -> None:
+    """The same asserts through almp's own addition to the binding, ``assert_drain_retract`` (one call
+    per fact, no action messages written): the core's time as almp's decision path pays it."""
+    import durable_rules_engine as core
+    handle = durable._handle._handle
+    assert_drain_retract = core.assert_drain_retract
+    for item in texts:
+        for text in item:
+            assert_drain_retract(handle, text, _RETRACT)
 
 
 def drive_fresh_states(durable, fresh) -> None:
