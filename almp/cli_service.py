@@ -113,7 +113,8 @@ def _service(args, policies: bool = True):
     store = Store(args.database)
     try:
         if current_revision(store.engine) is None:
-            raise UsageError(f"{store.url}: no decision store here (run `almp db upgrade` or `almp serve` first)")
+            raise UsageError(_("{url}: no decision store here (run `almp db upgrade` or `almp serve` first)",
+                               url=store.url))
     except UsageError:
         store.close()
         raise
@@ -121,7 +122,7 @@ def _service(args, policies: bool = True):
         store.close()
         from api.store.db import connection_problem
         raise UsageError(connection_problem(exc, args.database)
-                         or f"{store.url}: cannot open the decision store: {exc}") from None
+                         or _("{url}: cannot open the decision store: {why}", url=store.url, why=exc)) from None
     root = getattr(args, "policies", None) or DEFAULT_POLICIES
     registry = Registry.load(root) if policies else _EmptyRegistry()
     return Service(registry, store)
@@ -169,9 +170,9 @@ def _safe(url: str) -> str:
 def cmd_replay(args) -> int:
     from api.service import DecisionNotFound
     if args.decision_id and (args.start or args.end or args.policy):
-        raise UsageError("give a decision id, or --from and --to, not both")
+        raise UsageError(_("give a decision id, or --from and --to, not both"))
     if not args.decision_id and not (args.start and args.end):
-        raise UsageError("give a decision id, or --from DATE --to DATE for a batch")
+        raise UsageError(_("give a decision id, or --from DATE --to DATE for a batch"))
     from api import access
     from api.store.sealing import PersonalDataErased
     try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from engine.i18n import _, number
+
 from .cli import UsageError
 
 FORMATS = ("json", "html", "pdf", "odt")
@@ -37,10 +39,11 @@ def write(data: bytes, fmt: str, out: str | None) -> None:
             Path(out).write_bytes(data)
         except OSError as exc:
             raise UsageError(f"{out}: {exc.strerror}") from None
-        print(f"almp: statement written to {out} ({fmt}, {len(data):,} bytes)", file=sys.stderr)
+        print("almp: " + _("statement written to {out} ({fmt}, {size} bytes)", out=out, fmt=fmt,
+                                   size=number(len(data))), file=sys.stderr)
         return
     if fmt in ("pdf", "odt") and sys.stdout.isatty():
-        raise UsageError(f"a {fmt} statement is binary: give --out FILE")
+        raise UsageError(_("a {fmt} statement is binary: give --out FILE", fmt=fmt))
     sys.stdout.buffer.write(data)
     sys.stdout.buffer.flush()
 

@@ -186,3 +186,23 @@ def test_cli_eval_of_an_unknown_programme_in_the_chosen_language(capsys, lang):
     else:
         assert "nessuna politica 'lombardia/nessuno'" in unknown
         assert "in vigore il 01/01/1990" in none_in_force and "1990-01-01" not in none_in_force
+
+
+@pytest.mark.parametrize("lang", [None, "en"])
+def test_cli_replay_usage_and_missing_store_in_the_chosen_language(cli_db, api_policies, tmp_path, capsys, lang):
+    more = ["--lang", lang] if lang else []
+    policies = ["--policies", str(api_policies)]
+    assert main(["replay", UNKNOWN, "--from", "2024-01-01", "--to", "2024-02-01", "--database", cli_db,
+                 *policies, *more]) == 2
+    both = capsys.readouterr().err
+    assert main(["replay", "--database", cli_db, *policies, *more]) == 2
+    neither = capsys.readouterr().err
+    empty = f"sqlite:///{tmp_path / 'vuoto.db'}"
+    assert main(["replay", UNKNOWN, "--database", empty, *policies, *more]) == 2
+    no_store = capsys.readouterr().err
+    if lang == "en":
+        assert "not both" in both and "for a batch" in neither and "no decision store here" in no_store
+    else:
+        assert "non entrambi" in both and "not both" not in both
+        assert "per un insieme di decisioni" in neither and "for a batch" not in neither
+        assert "non c'è un archivio delle decisioni" in no_store and "no decision store" not in no_store

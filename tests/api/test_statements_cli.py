@@ -19,7 +19,10 @@ def test_statement_command_writes_the_pdf_of_a_stored_decision(client, db_url, a
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(out.read_bytes())).pages)
     assert decision_id in " ".join(text.split()).replace(" ", "") or decision_id[:8] in text
     assert "Motivazione del provvedimento" in text
-    assert "statement written" in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert "motivazione scritta in" in said and "statement written" not in said
+    size = f"{out.stat().st_size:,}".replace(",", ".")  # it-IT thousands
+    assert f"(pdf, {size} byte)" in said
 
 
 def test_statement_command_json_and_unknown_id(client, db_url, api_policies, capsys):
