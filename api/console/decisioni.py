@@ -355,27 +355,35 @@ async def apri(request: Request, decision_id: str, user: Auditor):
     return _to_decision(request, decision.id)
 
 
-def _acting_purpose(request: Request, decision_id: str, form):
-    """The purpose of a replay or what-if: the form's when it has the fields, else the one stated before."""
-    if "scopo" in form:
-        category, detail, text = purpose_of(form)
-        remember(request, decision_id, category, detail)
-        return category, detail, text
-    return stated(request, decision_id)
+async def _acting(request: Request, decision_id: str, user: User):
+    """What a replay or what-if acts on: (form, decision, purpose), or the page asking why.
+
+    The purpose is the form's when it has the fields (remembered), else the one stated before.
+    """
+    await check_csrf(request)
+    form = await request.form(max_fields=10, max_files=0)
+    decision = _decision(request, decision_id)
+    try:
+        if "scopo" in form:
+            category, detail, text = purpose_of(form)
+            remember(request, decision.id, category, detail)
+            purpose = (category, detail, text)
+        else:
+            purpose = stated(request, decision.id)
+    except PurposeProblem as problem:
+        return _purpose_page(request, user, decision.id, problem)
+    if purpose is None:
+        return _purpose_page(request, user, decision.id)
+    return form, decision, purpose
 
 
 @router.post("/decisioni/{decision_id}/riesegui")
 async def riesegui(request: Request, decision_id: str, user: Auditor):
     """Replay under the exact stored edition: identical, or every difference."""
-    await check_csrf(request)
-    form = await request.form(max_fields=10, max_files=0)
-    decision = _decision(request, decision_id)
-    try:
-        purpose = _acting_purpose(request, decision.id, form)
-    except PurposeProblem as problem:
-        return _purpose_page(request, user, decision.id, problem)
-    if purpose is None:
-        return _purpose_page(request, user, decision.id)
+    acting = await _acting(request, decision_id, user)
+    if not isinstance(acting, tuple):
+        return acting
+    _form, decision, purpose = acting
     try:
         replay = await run_in_threadpool(service(request).replay, decision.id)
     except PersonalDataErased:
@@ -388,16 +396,11 @@ async def riesegui(request: Request, decision_id: str, user: Auditor):
 @router.post("/decisioni/{decision_id}/rivaluta")
 async def rivaluta(request: Request, decision_id: str, user: Auditor):
     """What-if: the same facts under another edition of the programme (nothing stored)."""
-    await check_csrf(request)
-    form = await request.form(max_fields=10, max_files=0)
+    acting = await _acting(request, decision_id, user)
+    if not isinstance(acting, tuple):
+        return acting
+    form, decision, purpose = acting
     version = str(form.get("edizione") or "")[:64]
-    decision = _decision(request, decision_id)
-    try:
-        purpose = _acting_purpose(request, decision.id, form)
-    except PurposeProblem as problem:
-        return _purpose_page(request, user, decision.id, problem)
-    if purpose is None:
-        return _purpose_page(request, user, decision.id)
     try:
         whatif = await run_in_threadpool(service(request).replay, decision.id, version)
         error = ""
