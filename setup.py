@@ -1,4 +1,4 @@
-"""Builds almp's one C extension, the vendored durable-rules core (``third_party/durable_rules``).
+"""Builds almp's C extensions: the vendored durable-rules core (``third_party/durable_rules``) and ``engine._accel``.
 
 Everything else about the project is declared in pyproject.toml; setuptools reads both.
 """
@@ -29,6 +29,9 @@ setup(
             depends=sorted(str(p) for p in Path(VENDORED, "src/rules").glob("*.h")),
             define_macros=[("_GNU_SOURCE", None)],  # asprintf
             extra_compile_args=FLAGS,
-        )
+        ),
+        # the decision path's fact reading and JSON writing (engine/_accel.c says why); the Python
+        # code in engine/policy/reader.py and engine/decide/durable.py is the reference and fallback
+        Extension("engine._accel", sources=["engine/_accel.c"], extra_compile_args=FLAGS),
     ],
 )

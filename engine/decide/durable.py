@@ -58,6 +58,11 @@ from ..expr.atoms import atom_of
 from ..expr.evaluator import compile_expr
 from ..policy.model import Policy
 
+try:
+    from .._accel import body as _accel_body
+except ImportError:  # pragma: no cover - a build without the extension: _python_body
+    _accel_body = None
+
 SCALE = 10 ** 6
 _LIMIT = 9 * 10 ** 9
 _OPS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
@@ -322,6 +327,11 @@ class DurableBackend:
         return '{"sid":"' + sid + self._body(stage, env, points)
 
     def _body(self, stage: int, env: dict, points: int | None) -> str:
+        if _accel_body is not None:  # the same text written in C (engine/_accel.c); _python_body is the reference
+            return _accel_body(self._texts[stage], self._lifted_keys[stage], env, points)
+        return self._python_body(stage, env, points)
+
+    def _python_body(self, stage: int, env: dict, points: int | None) -> str:
         head, names, pieces, points_piece = self._texts[stage]
         body = "".join(map(_lookup, pieces, map(env.get, names)))
         if points_piece is not None:

@@ -13,14 +13,24 @@ unknown or derived fact, a wrong type, an out-of-range value, anything unusual) 
 returned. For an accepted subject the facts are exactly the ones ``prepare`` gives, less the
 computed facts the edition does not read (``tests/policy/test_reader.py`` checks both on random and
 hostile input, with dates and derived values remembered across reads).
+
+``read`` runs ``_facts`` in C when engine._accel is built (``read_facts``: the same loop over the
+same checks, tables and derivations, dispatched on ``_spec``); ``_facts`` is its reference and its
+fallback, and ``tests/policy/test_accel.py`` checks that both answer alike on every shipped edition.
 """
 from __future__ import annotations
 
 import datetime as dt
+import sys
 
 from ..dates import months_until, years_until
 from ..values import _DATE, FIRST_DATE, LAST_DATE
 from .facts import DATE_DERIVATIONS, DERIVATIONS, Fact, FactDictionary
+
+try:  # the same reading in C (engine/_accel.c); this module's Python is the reference and the fallback
+    from .._accel import read_facts as _read_facts
+except ImportError:  # pragma: no cover - a build without the extension
+    _read_facts = None
 
 _FAST_DERIVATIONS = {"completed_years": years_until, "completed_months": months_until}
 _SLOW = object()
@@ -98,6 +108,29 @@ def _check(fact: Fact):
     return date if kind == "date" else other
 
 
+# the kinds of engine._accel's spec entries (engine/_accel.c)
+_KIND_ENUM, _KIND_BOOL, _KIND_INT, _KIND_DATE, _KIND_CALL = range(5)
+
+
+def _spec(fact: Fact, check, required: bool) -> tuple:
+    """The C reader's entry for ``check`` (``_check(fact)``): (kind, table or check, low, high, nullable, required).
+
+    Each kind does what ``check`` does: enum subscripts its ``_Choices``, bool and int test in C with
+    the same bounds, date looks up ``_DAYS`` and otherwise calls ``check``, any other kind calls it.
+    """
+    kind = fact.type.kind
+    nullable = bool(fact.nullable)
+    if kind == "enum":
+        return (_KIND_ENUM, check.__self__, None, None, nullable, required)
+    if kind in ("boolean", "bool"):
+        return (_KIND_BOOL, None, None, None, nullable, required)
+    if kind == "int":
+        return (_KIND_INT, None, fact.minimum, fact.maximum, nullable, required)
+    if kind == "date":
+        return (_KIND_DATE, check, _DAYS, None, nullable, required)
+    return (_KIND_CALL, check, None, None, nullable, required)
+
+
 class _Choices(dict):
     """Allowed value -> itself; anything else -> ``_SLOW`` (an unhashable value raises TypeError)."""
 
@@ -126,6 +159,11 @@ class FactReader:
                              if fact.computed and fact.of(subject) and fact.name in self.needed)
         self._at: tuple = (None, ())
         self.not_after = tuple(name for name in self.checks if dictionary.facts[name].not_after_as_of)
+        # names interned: a raw key that is a literal (interned too) is then found by identity
+        self._spec = {sys.intern(name): _spec(dictionary.facts[name], check, name in self.required)
+                      for name, check in self.checks.items()}
+        # what engine._accel.read_facts reads besides (raw, as_of, self._at), in one attribute
+        self._reading = (self._spec, self.required, _SLOW, self.not_after, self._derivations)
 
     def _derivations(self, as_of: dt.date):
         at, functions = self._at
@@ -142,16 +180,27 @@ class FactReader:
 
         ``path`` names the input in problems (default: the subject).
         """
-        env = self._fast(raw) if type(raw) is dict else None
-        if env is not None:
-            for name in self.not_after:
-                day = env.get(name)
-                if day is not None and day > as_of:
-                    env = None  # a birth after as_of: the dictionary says so
-                    break
+        if _read_facts is not None:  # ``_facts`` in C (engine/_accel.c)
+            env = _read_facts(raw, as_of, self._at, self._reading)
+        else:
+            env = self._facts(raw, as_of)
         if env is None:
             return self.dictionary.prepare(raw, set(self.needed), as_of, self.subject,
                                            path if path is not None else (self.subject,))
+        return env
+
+    def _facts(self, raw, as_of: dt.date) -> dict | None:
+        """The typed and derived facts, or None when only the dictionary can read ``raw``.
+
+        The reference of engine._accel.read_facts, and its fallback.
+        """
+        env = self._fast(raw) if type(raw) is dict else None
+        if env is None:
+            return None
+        for name in self.not_after:
+            day = env.get(name)
+            if day is not None and day > as_of:
+                return None  # a birth after as_of: the dictionary says so
         for name, source, derived in self._derivations(as_of):
             if source is None:  # computed from the evaluation date alone: ``derived`` is the value
                 env[name] = derived
