@@ -307,4 +307,7 @@ def _database_problem(exc: BaseException, args) -> str | None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # ``python -m almp.cli`` runs this file as __main__, a second copy of the module: the command
+    # modules raise almp.cli's UsageError, which this copy's would not catch (an internal error instead)
+    from almp.cli import main as _main
+    sys.exit(_main())

@@ -135,6 +135,8 @@ class _EmptyRegistry:
 def cmd_serve(args) -> int:
     import uvicorn
 
+    from api import listening
+
     from api.store.db import database_url, upgrade
     url = database_url(args.database)
     upgrade(url)
@@ -149,16 +151,33 @@ def cmd_serve(args) -> int:
         from engine.policy.registry import Registry
         Registry.load(os.environ["ALMP_POLICIES"])
         os.environ["ALMP_POLICIES_CHECKED"] = "1"
+    sock = None
+    if workers and listening.spreads():  # each worker on a socket of its own: connections spread evenly
+        try:
+            sock = listening.worker_socket(args.host, args.port)
+        except OSError as exc:
+            raise UsageError(_("{address}: cannot listen here ({why})", address=f"{args.host}:{args.port}",
+                               why=exc.strerror)) from None
     if args.keys_file:
         os.environ["ALMP_API_KEYS_FILE"] = args.keys_file
     os.environ["ALMP_CHECKPOINT_EVERY"] = str(max(args.checkpoint_every, 0))
     os.environ["ALMP_RETENTION_EVERY"] = str(max(args.retention_every, 0) * 3600)
-    print(f"almp: serving http://{args.host}:{args.port}/v1 (docs /docs, web console /console), "
-          f"store {_safe(url)}", file=sys.stderr)
+    print("almp: " + _("serving {url} (documentation /docs, web console /console), store {store}",
+                       url=f"http://{args.host}:{args.port}/v1", store=_safe(url)), file=sys.stderr)
     # A worker that is still starting answers the supervisor's ping late on a busy machine; at
     # uvicorn's default of 5 s it is killed and restarted from scratch, again and again.
-    uvicorn.run("api.app:app_from_env", factory=True, host=args.host, port=args.port,
-                workers=workers, access_log=args.access_log, timeout_worker_healthcheck=30)
+    settings = dict(factory=True, host=args.host, port=args.port, workers=workers, access_log=args.access_log,
+                    timeout_worker_healthcheck=30)
+    if sock is not None:
+        from uvicorn.supervisors import Multiprocess
+        try:
+            Multiprocess(uvicorn.Config("api.app:app_from_env", **settings), sockets=[sock]).run()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            sock.close()
+        return 0
+    uvicorn.run("api.app:app_from_env", **settings)
     return 0
 
 
