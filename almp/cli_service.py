@@ -152,7 +152,7 @@ def cmd_serve(args) -> int:
         Registry.load(os.environ["ALMP_POLICIES"])
         os.environ["ALMP_POLICIES_CHECKED"] = "1"
     sock = None
-    if workers and listening.spreads():  # each worker on a socket of its own: connections spread evenly
+    if workers and listening.spreads(url):  # each worker on a socket of its own: connections spread evenly
         try:
             sock = listening.worker_socket(args.host, args.port)
         except OSError as exc:

@@ -1,7 +1,7 @@
-"""`almp serve --workers 2`: each worker listens on a socket of its own, so connections spread over both.
+"""`almp serve --workers 2` on PostgreSQL: each worker listens on a socket of its own, so connections spread over both.
 
 With one shared socket the first worker awake accepted every waiting connection: 32 opened together
-by a load generator went 29/3 or 32/0 (api/listening.py).
+by a load generator went 29/3 or 32/0 (api/listening.py). On SQLite they keep sharing one socket.
 """
 from __future__ import annotations
 
@@ -54,7 +54,13 @@ def _tcp(port: int, state: str) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def _listening(server) -> list[set]:
+    """Per worker of ``server``, the listening sockets on its port it holds."""
+    on_port = _tcp(server.port, "0A")
+    return [own for own in (_sockets_of(pid) & on_port for pid in _children(server.proc.pid)) if own]
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_32_connections_opened_together_spread_over_both_workers(tmp_path, db_url, api_policies):
     server = LiveServer(tmp_path, db_url, api_policies).start()
     connections = []
@@ -66,10 +72,9 @@ def test_32_connections_opened_together_spread_over_both_workers(tmp_path, db_ur
         for conn in connections:
             assert conn.recv(64).startswith(b"HTTP/1.1 200")
         workers = [pid for pid in _children(server.proc.pid) if _sockets_of(pid) & _tcp(server.port, "0A")]
-        assert len(workers) == 2
         # each worker listens on a socket of its own (one shared socket: the same inode in both)
-        listening = [_sockets_of(pid) & _tcp(server.port, "0A") for pid in workers]
-        assert all(len(own) == 1 for own in listening) and listening[0] != listening[1], listening
+        listening = _listening(server)
+        assert len(listening) == 2 and all(len(own) == 1 for own in listening) and listening[0] != listening[1]
         counts = Counter({pid: len(_sockets_of(pid) & _tcp(server.port, "01")) for pid in workers})
         assert sum(counts.values()) == 32, counts
         # a fair coin gives a worker 3 or fewer of 32 once in ~400,000 runs
@@ -80,7 +85,20 @@ def test_32_connections_opened_together_spread_over_both_workers(tmp_path, db_ur
         server.stop()
 
 
-def test_a_port_in_use_is_said_plainly(tmp_path):
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_on_sqlite_the_workers_share_one_socket(tmp_path, db_url, api_policies):
+    """SQLite takes one writer at a time: spread over both workers, writers queue in its busy handler."""
+    server = LiveServer(tmp_path, db_url, api_policies).start()
+    try:
+        listening = _listening(server)
+        assert len(listening) == 2 and listening[0] == listening[1], listening
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_port_in_use_is_said_plainly(tmp_path, db_url):
+    postgres = db_url
     taken = socket.socket()
     taken.bind(("127.0.0.1", free_port()))
     taken.listen()
@@ -89,7 +107,7 @@ def test_a_port_in_use_is_said_plainly(tmp_path):
         env = {k: v for k, v in os.environ.items() if not k.startswith("ALMP_")}
         env["PYTHONPATH"] = str(REPO)
         out = subprocess.run([sys.executable, "-m", "almp.cli", "serve", "--port", str(port), "--workers", "2",
-                              "--database", f"sqlite:///{tmp_path / 'almp.db'}"], cwd=tmp_path, env=env,
+                              "--database", postgres], cwd=tmp_path, env=env,
                              capture_output=True, text=True, timeout=120)
     finally:
         taken.close()
