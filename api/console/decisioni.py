@@ -164,8 +164,8 @@ async def verifica_catena(request: Request, user: Auditor):
 def _decision(request: Request, decision_id: str):
     try:
         return service(request).get(decision_id[:64])
-    except DecisionNotFound:
-        raise PolicyNotFound(t("console.decision.unknown", id=decision_id[:64])) from None
+    except DecisionNotFound as exc:  # its text says the id back only when shaped like one (not a codice fiscale)
+        raise PolicyNotFound(str(exc)) from None
 
 
 def record(request: Request, user: User, action: str, decision, purpose: str, outcome: str = "ok") -> None:

@@ -85,6 +85,13 @@ def test_the_edition_text_is_the_stored_one(console_client):
 def test_unknown_decision_is_a_404_page(console_client):
     sign_in(console_client, "revisore")
     assert console_client.get("/console/decisioni/nope").status_code == 404
+    # a codice fiscale typed where the id goes: the page says what is missing, never the code itself
+    page = console_client.get(f"/console/decisioni/{CODICE_FISCALE}")
+    main = page.text[page.text.index("<main"):page.text.index("</main>")]  # (the language links repeat the URL)
+    assert page.status_code == 404 and CODICE_FISCALE not in main
+    assert "la decisione richiesti non esistono" in page.text and "nessuna decisione" in page.text
+    uuid_shaped = "0b8e7c1a-9a2f-4c1e-8f00-1234567890ab"
+    assert uuid_shaped in console_client.get(f"/console/decisioni/{uuid_shaped}").text  # an id is said back
 
 
 def test_an_altered_row_breaks_the_chain_status(console_client):
